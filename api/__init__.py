@@ -1,0 +1,133 @@
+"""The HTTP face of sasaeai: create_app() builds the Flask app."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import flask_swagger_ui
+from flask import Flask, g, send_from_directory
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from sqlalchemy.orm import Session, sessionmaker
+
+from db import default_database_url, make_engine
+
+API_PREFIX = "/api/v1"
+_SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app: configuration, database, API blueprints, errors, commands."""
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(
+        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        DATABASE_URL=None,
+        TIME_ZONE="Asia/Tokyo",
+        API_TITLE="sasaeai 支え合い",
+        API_VERSION="v1",
+        OPENAPI_VERSION="3.1.0",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        # served from the installed flask-swagger-ui package: ward LANs have no internet
+        OPENAPI_SWAGGER_UI_URL="/docs-assets/",
+        # the おためし signup form is public: keep bots from filling the volunteer list
+        TRIAL_SIGNUP_RATE_LIMIT=os.environ.get(
+            "TRIAL_SIGNUP_RATE_LIMIT", "5 per minute;30 per day"
+        ),
+        RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        RATELIMIT_HEADERS_ENABLED=True,
+        MAX_CONTENT_LENGTH=256 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    if config:
+        app.config.from_mapping(config)
+    if not app.config["DATABASE_URL"]:
+        app.config["DATABASE_URL"] = default_database_url()
+
+    # every table the app touches must be mapped before the first query
+    import access.models
+    import matching.models
+    import points.models  # noqa: F401
+
+    engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])
+    app.extensions["sasaeai.engine"] = engine
+    app.extensions["sasaeai.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    _register_session(app)
+    _register_api(app)
+
+    from api.cli import register_commands
+
+    register_commands(app)
+    return app
+
+
+def get_session() -> Session:
+    """Return this request's session (one per request, committed once at its end)."""
+    from flask import current_app
+
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["sasaeai.sessionmaker"]()
+    session: Session = g.db_session
+    return session
+
+
+def _register_session(app: Flask) -> None:
+    from api.errors import commit_or_error_response
+
+    @app.after_request
+    def _commit(response):  # type: ignore[no-untyped-def]
+        session = g.pop("db_session", None)
+        if session is None:
+            return response
+        try:
+            if response.status_code < 400:
+                failure = commit_or_error_response(session)
+                if failure is not None:
+                    return failure
+            else:
+                session.rollback()
+        finally:
+            session.close()
+        return response
+
+    @app.teardown_request
+    def _close(_exc):  # type: ignore[no-untyped-def]
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.rollback()
+            session.close()
+
+
+def _register_api(app: Flask) -> None:
+    from api import categories, help_requests, residents, trial_signups, volunteers
+    from api.errors import SasaeaiApi, register_error_handlers
+
+    api = SasaeaiApi(app)
+    api.spec.components.security_scheme(
+        "bearer", {"type": "http", "scheme": "bearer", "description": "API token or shop key"}
+    )
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=app.config["RATELIMIT_STORAGE_URI"],
+        default_limits=[],
+    )
+    limiter.limit(app.config["TRIAL_SIGNUP_RATE_LIMIT"], methods=["POST"])(trial_signups.blp)
+    for module in (
+        categories,
+        residents,
+        volunteers,
+        trial_signups,
+        help_requests,
+    ):
+        api.register_blueprint(module.blp, url_prefix=API_PREFIX)
+    register_error_handlers(app)
+
+    @app.get("/docs-assets/<path:filename>")
+    def _swagger_assets(filename: str):  # type: ignore[no-untyped-def]
+        return send_from_directory(_SWAGGER_DIST, filename)

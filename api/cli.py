@@ -1,0 +1,96 @@
+"""Command-line tasks: staff users, the database, demo data. `flask --app wsgi …` or `sasaeai …`."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from access.models import STAFF_ROLES, ApiToken, User
+from access.tokens import new_token
+
+users = AppGroup("users", help="Ward staff users and their API tokens.")
+db_cli = AppGroup("db", help="The database schema (Alembic).")
+demo = AppGroup("demo", help="Real-looking demo data from the Tokyo 町丁目 census points.")
+
+
+def _session() -> Session:
+    session: Session = current_app.extensions["sasaeai.sessionmaker"]()
+    return session
+
+
+@users.command("create")
+@click.argument("name")
+@click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
+def create_user(name: str, role: str) -> None:
+    """Create a staff user; print their token alone on the last line (shown once)."""
+    with _session() as session, session.begin():
+        if session.scalar(select(User).where(User.name == name)) is not None:
+            raise click.ClickException(f"A user named {name!r} exists already.")
+        user = User(name=name, role=role)
+        session.add(user)
+        session.flush()
+        token, token_hash = new_token()
+        session.add(ApiToken(token_hash=token_hash, role=role, user_id=user.id))
+    click.echo(f"Created {role} {name!r} (id {user.id}). Their token, shown once:")
+    click.echo(token)
+
+
+@db_cli.command("upgrade")
+def upgrade() -> None:
+    """Bring the schema to the newest revision (alembic upgrade head)."""
+    from pathlib import Path
+
+    from alembic import command
+    from alembic.config import Config
+
+    cfg = Config(str(Path(__file__).resolve().parent.parent / "alembic.ini"))
+    cfg.attributes["database_url"] = current_app.config["DATABASE_URL"]
+    command.upgrade(cfg, "head")
+    click.echo("Schema is at head.")
+
+
+@demo.command("seed")
+@click.option("--ward", default="世田谷区", show_default=True, help="A ward of the 23 (e.g. 北区).")
+@click.option("--residents", default=300, show_default=True)
+@click.option("--volunteers", default=300, show_default=True)
+@click.option("--requests", "requests_", default=300, show_default=True)
+@click.option("--days", default=7, show_default=True, help="Spread open requests over these days.")
+@click.option("--seed", default=2015, show_default=True, help="Random seed (same seed, same data).")
+def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, seed: int) -> None:
+    """Seed residents, volunteers and open requests at real 町丁目 points, by population."""
+    from db import DomainError
+    from matching import demo as demo_data
+
+    try:
+        with _session() as session, session.begin():
+            counts = demo_data.seed_ward(
+                session,
+                ward=ward,
+                n_residents=residents,
+                n_volunteers=volunteers,
+                n_requests=requests_,
+                days=days,
+                seed=seed,
+            )
+    except DomainError as error:
+        raise click.ClickException(error.message) from error
+    click.echo(
+        f"Seeded {ward}: {counts['residents']} residents, {counts['volunteers']} volunteers"
+        f" ({counts['trial']} on trial), {counts['requests']} open requests"
+        f" in {counts['zones']} zones."
+    )
+
+
+def register_commands(app: Flask) -> None:
+    for group in (users, db_cli, demo):
+        app.cli.add_command(group)
+
+
+def main() -> None:
+    """Run the `sasaeai` command (the Flask CLI with this app)."""
+    from api import create_app
+
+    FlaskGroup(create_app=create_app)()

@@ -1,0 +1,306 @@
+"""Marshmallow schemas, written by hand: what clients send and what they get back."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from matching.models import REQUEST_STATUSES
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """An ISO 8601 time that must carry its offset; written back in Asia/Tokyo."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return value.astimezone(TOKYO).isoformat()
+
+
+class ClockTime(fields.String):
+    """A local "HH:MM" (00:00 to 24:00), held as minutes since midnight."""
+
+    default_error_messages = {"invalid_time": 'Not a time of day: use "HH:MM" (00:00 to 24:00).'}
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        text = super()._deserialize(value, attr, data, **kwargs)
+        match = _HHMM.match(text)
+        if match is None:
+            raise self.make_error("invalid_time")
+        if text == "24:00":
+            return 1440
+        return int(match.group(1)) * 60 + int(match.group(2))
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        return f"{value // 60:02d}:{value % 60:02d}"
+
+
+def _name() -> fields.String:
+    return fields.String(required=True, validate=validate.Length(min=1, max=100))
+
+
+def _lat(required: bool = True) -> fields.Float:
+    return fields.Float(required=required, validate=validate.Range(-90, 90), allow_nan=False)
+
+
+def _lon(required: bool = True) -> fields.Float:
+    return fields.Float(required=required, validate=validate.Range(-180, 180), allow_nan=False)
+
+
+def _birth_year(required: bool = True) -> fields.Integer:
+    this_year = dt.date.today().year
+    return fields.Integer(
+        required=required,
+        strict=True,
+        validate=validate.Range(1900, this_year, error="Give a year between {min} and {max}."),
+    )
+
+
+def _codes(description: str) -> fields.List:
+    return fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        validate=validate.Length(max=20),
+        metadata={"description": description},
+    )
+
+
+class PageQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
+
+
+class PageMeta(Schema):
+    page = fields.Integer()
+    page_size = fields.Integer()
+    total = fields.Integer()
+    pages = fields.Integer()
+
+
+class CategorySchema(Schema):
+    code = fields.String()
+    label_ja = fields.String()
+    required_skills = fields.List(fields.String())
+    duration_min = fields.Integer()
+    points = fields.Integer()
+    trial_ok = fields.Boolean()
+
+
+class CategoryList(Schema):
+    items = fields.List(fields.Nested(CategorySchema))
+
+
+class SlotSchema(Schema):
+    weekday = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(0, 6, error="weekday is 0 (Monday) to 6 (Sunday)."),
+    )
+    start = ClockTime(required=True, attribute="start_min")
+    end = ClockTime(required=True, attribute="end_min")
+
+    @validates_schema
+    def _end_after_start(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if "start_min" in data and "end_min" in data and data["end_min"] <= data["start_min"]:
+            raise ValidationError("end must be later than start.", "end")
+
+
+def _availability(required: bool = False) -> fields.List:
+    return fields.List(
+        fields.Nested(SlotSchema),
+        required=required,
+        validate=validate.Length(max=50),
+        metadata={"description": "weekly slots, local time (Asia/Tokyo)"},
+    )
+
+
+class ResidentCreate(Schema):
+    name = _name()
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    lat = _lat()
+    lon = _lon()
+    zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    phone = fields.String(
+        allow_none=True,
+        validate=[
+            validate.Length(max=30),
+            validate.Regexp(r"^\+?[0-9][0-9 ()-]*$", error="Digits, spaces, - and ( ) only."),
+        ],
+    )
+    notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class ResidentOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    phone = fields.String(allow_none=True)
+    lat = fields.Float()
+    lon = fields.Float()
+    zone = fields.String()
+    notes = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class VolunteerCreate(Schema):
+    name = _name()
+    birth_year = _birth_year()
+    lat = _lat()
+    lon = _lon()
+    zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    max_distance_m = fields.Integer(
+        load_default=1000, strict=True, validate=validate.Range(50, 10000)
+    )
+    skills = _codes("skill codes (see the categories' required_skills)")
+    availability = _availability()
+    contact = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+
+class VolunteerPatch(Schema):
+    """A volunteer may change availability, skills and max_distance_m; staff anything here."""
+
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    birth_year = _birth_year(required=False)
+    lat = _lat(required=False)
+    lon = _lon(required=False)
+    zone = fields.String(validate=validate.Length(min=1, max=60))
+    max_distance_m = fields.Integer(strict=True, validate=validate.Range(50, 10000))
+    skills = _codes("skill codes")
+    availability = _availability()
+    contact = fields.String(allow_none=True, validate=validate.Length(max=200))
+    status = fields.String(
+        validate=validate.OneOf(["trial", "active", "inactive"]),
+        metadata={"description": "staff only: trial -> active registers an おためし volunteer"},
+    )
+
+    @validates_schema
+    def _lat_lon_together(self, data: dict[str, Any], **kwargs: Any) -> None:
+        if ("lat" in data) != ("lon" in data):
+            raise ValidationError("Change lat and lon together.", "lat" if "lon" in data else "lon")
+
+
+VOLUNTEER_SELF_FIELDS = frozenset({"availability", "skills", "max_distance_m"})
+
+
+class VolunteerOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    birth_year = fields.Integer()
+    lat = fields.Float()
+    lon = fields.Float()
+    zone = fields.String(allow_none=True)
+    max_distance_m = fields.Integer()
+    status = fields.String()
+    skills = fields.List(fields.String(), attribute="skill_codes")
+    availability = fields.List(fields.Nested(SlotSchema))
+    contact = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    registered_at = LocalDateTime(allow_none=True)
+
+
+class WithToken:
+    """An object as it is, plus the token issued with it (dumped once, never stored)."""
+
+    def __init__(self, obj: Any, token: str) -> None:
+        self._obj = obj
+        self.token = token
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+
+class VolunteerCreated(VolunteerOut):
+    token = fields.String(metadata={"description": "shown once; keep it"})
+
+
+class TrialSignup(Schema):
+    name = _name()
+    birth_year = _birth_year()
+    contact = fields.String(
+        required=True,
+        validate=validate.Length(min=3, max=200),
+        metadata={"description": "phone or e-mail, for the coordinator's follow-up"},
+    )
+    lat = _lat(required=False)
+    lon = _lon(required=False)
+    chome = fields.String(
+        validate=validate.Length(min=2, max=60),
+        metadata={
+            "description": "instead of lat/lon: a 町丁目 such as 太子堂4丁目 or 世田谷区太子堂4丁目"
+        },
+    )
+    interests = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        required=True,
+        validate=validate.Length(min=1, max=10),
+        metadata={"description": "category codes the person would like to try"},
+    )
+    availability = _availability(required=True)
+
+    @validates_schema
+    def _where(self, data: dict[str, Any], **kwargs: Any) -> None:
+        has_point = "lat" in data or "lon" in data
+        if has_point and ("lat" not in data or "lon" not in data):
+            raise ValidationError("Give both lat and lon.", "lat" if "lon" in data else "lon")
+        if not has_point and "chome" not in data:
+            raise ValidationError("Give lat and lon, or a chome.", "chome")
+        if not data.get("availability"):
+            raise ValidationError("Give at least one time you could help.", "availability")
+
+
+class TrialSignupOut(Schema):
+    volunteer_id = fields.Integer()
+    status = fields.String()
+    zone = fields.String(allow_none=True)
+    skills = fields.List(fields.String())
+    token = fields.String(metadata={"description": "shown once; keep it"})
+
+
+class HelpRequestCreate(Schema):
+    resident_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    category = fields.String(required=True, validate=validate.Length(min=1, max=40))
+    window_start = LocalDateTime(required=True)
+    window_end = LocalDateTime(required=True)
+    notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _window(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("window_start"), data.get("window_end")
+        if start is None or end is None:
+            return
+        if end <= start:
+            raise ValidationError("window_end must be later than window_start.", "window_end")
+        if end - start > dt.timedelta(days=14):
+            raise ValidationError("A window is at most 14 days long.", "window_end")
+
+
+class HelpRequestOut(Schema):
+    id = fields.Integer()
+    resident_id = fields.Integer()
+    zone = fields.String(attribute="resident.zone")
+    category = fields.String(attribute="category.code")
+    window_start = LocalDateTime()
+    window_end = LocalDateTime()
+    status = fields.String()
+    notes = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    first_matched_at = LocalDateTime(allow_none=True)
+
+
+class HelpRequestQuery(PageQuery):
+    status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
+    zone = fields.String(validate=validate.Length(min=1, max=60))
+    from_ = LocalDateTime(data_key="from", metadata={"description": "window ends after this"})
+    to = LocalDateTime(metadata={"description": "window starts before this"})
+
+
+class HelpRequestPage(PageMeta):
+    items = fields.List(fields.Nested(HelpRequestOut))

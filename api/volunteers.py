@@ -1,0 +1,59 @@
+"""Volunteers (担い手): registered by an SC; each sees and edits only their own profile."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_smorest import Blueprint, abort
+
+from api import get_session
+from api.auth import ensure_staff_or_volunteer, require
+from api.schemas import (
+    VOLUNTEER_SELF_FIELDS,
+    VolunteerCreate,
+    VolunteerCreated,
+    VolunteerOut,
+    VolunteerPatch,
+    WithToken,
+)
+from matching import services
+from matching.models import Volunteer
+
+blp = Blueprint("volunteers", __name__, description="Volunteers")
+
+
+@blp.route("/volunteers", methods=["POST"])
+@require("coordinator")
+@blp.arguments(VolunteerCreate)
+@blp.response(201, VolunteerCreated)
+def create_volunteer(data: dict[str, Any]) -> WithToken:
+    """Register a volunteer (status active); their token is in the response, once."""
+    volunteer, token = services.create_volunteer(get_session(), **data)
+    return WithToken(volunteer, token)
+
+
+@blp.route("/volunteers/<int:volunteer_id>")
+@require("coordinator", "volunteer")
+@blp.response(200, VolunteerOut)
+def get_volunteer(volunteer_id: int) -> Volunteer:
+    """Show a volunteer's profile (staff, or that volunteer)."""
+    ensure_staff_or_volunteer(volunteer_id)
+    return services.get_volunteer(get_session(), volunteer_id=volunteer_id)
+
+
+@blp.route("/volunteers/<int:volunteer_id>", methods=["PATCH"])
+@require("coordinator", "volunteer")
+@blp.arguments(VolunteerPatch)
+@blp.response(200, VolunteerOut)
+def patch_volunteer(changes: dict[str, Any], volunteer_id: int) -> Volunteer:
+    """Change a profile: a volunteer their availability, skills and distance; staff any field."""
+    who = ensure_staff_or_volunteer(volunteer_id)
+    if not who.is_staff:
+        others = sorted(set(changes) - VOLUNTEER_SELF_FIELDS)
+        if others:
+            abort(
+                403,
+                message="A volunteer may change only availability, skills and max_distance_m.",
+                errors={"json": {name: ["Only a coordinator may change this."] for name in others}},
+            )
+    return services.update_volunteer(get_session(), volunteer_id=volunteer_id, changes=changes)

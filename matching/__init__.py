@@ -1,0 +1,1 @@
+"""Who helps whom: the matching engine and the dispatch of help requests."""

@@ -1,0 +1,176 @@
+"""Real-looking demo data: people placed at real 町丁目 points, weighted by 2015 population."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db import InvalidInput
+from matching import services
+from matching.geography import load_chome, sample_points
+from matching.models import Category
+from matching.places import zone_of_area
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+_SURNAMES = [
+    "佐藤",
+    "鈴木",
+    "高橋",
+    "田中",
+    "伊藤",
+    "渡辺",
+    "山本",
+    "中村",
+    "小林",
+    "加藤",
+    "吉田",
+    "山田",
+    "佐々木",
+    "山口",
+    "松本",
+    "井上",
+    "木村",
+    "林",
+    "清水",
+    "斎藤",
+]
+_GIVEN = [
+    "花子",
+    "一郎",
+    "和子",
+    "節子",
+    "清",
+    "茂",
+    "幸子",
+    "博",
+    "洋子",
+    "進",
+    "恵子",
+    "勇",
+    "京子",
+    "実",
+    "美智子",
+    "正",
+    "久子",
+    "稔",
+    "悦子",
+    "弘",
+]
+_GIVEN_YOUNG = ["翔太", "美咲", "大輔", "彩", "健太", "優子", "拓也", "愛", "直樹", "真由美"]
+
+
+def _name(rng: np.random.Generator, young: bool = False) -> str:
+    given = _GIVEN_YOUNG if young else _GIVEN
+    return f"{rng.choice(_SURNAMES)} {rng.choice(given)}"
+
+
+def _availability(rng: np.random.Generator) -> list[dict[str, int]]:
+    """Typical patterns: early mornings before collection, weekday daytime, weekends."""
+    pattern = rng.choice(["mornings", "daytime", "weekend", "retired"], p=[0.3, 0.25, 0.2, 0.25])
+    days = sorted(rng.choice(7, size=int(rng.integers(2, 6)), replace=False).tolist())
+    if pattern == "mornings":
+        return [{"weekday": d, "start_min": 6 * 60 + 30, "end_min": 9 * 60} for d in days]
+    if pattern == "daytime":
+        return [{"weekday": d, "start_min": 10 * 60, "end_min": 16 * 60} for d in days if d < 5]
+    if pattern == "weekend":
+        return [{"weekday": d, "start_min": 9 * 60, "end_min": 17 * 60} for d in (5, 6)]
+    return [{"weekday": d, "start_min": 7 * 60, "end_min": 18 * 60} for d in days]
+
+
+def _address(rng: np.random.Generator, ward: str, area_name: str) -> str:
+    return f"東京都{ward}{area_name}{int(rng.integers(1, 30))}-{int(rng.integers(1, 25))}"
+
+
+def seed_ward(
+    session: Session,
+    *,
+    ward: str,
+    n_residents: int,
+    n_volunteers: int,
+    n_requests: int,
+    days: int = 7,
+    seed: int = 2015,
+    now: dt.datetime | None = None,
+) -> dict[str, int]:
+    """Add residents, volunteers and open requests for the coming days in one ward."""
+    chomes = [c for c in load_chome(ward) if c.population > 0]
+    if not chomes:
+        raise InvalidInput(f"No 町丁目 with residents in {ward!r}; give one of the 23 wards.")
+    rng = np.random.default_rng(seed)
+    categories = {c.code: c for c in session.scalars(select(Category))}
+
+    lats, lons, idx = sample_points(chomes, n_residents, rng, jitter_m=60.0)
+    residents = []
+    for lat, lon, i in zip(lats, lons, idx, strict=True):
+        area = chomes[i].area_name
+        residents.append(
+            services.create_resident(
+                session,
+                name=_name(rng),
+                address=_address(rng, ward, area),
+                phone=f"03-{int(rng.integers(3000, 6999))}-{int(rng.integers(0, 9999)):04d}",
+                lat=float(lat),
+                lon=float(lon),
+                zone=zone_of_area(area),
+                notes=str(
+                    rng.choice(["", "耳が遠いので電話はゆっくり", "犬がいます", "午前中は通院"])
+                )
+                or None,
+            )
+        )
+
+    lats, lons, idx = sample_points(chomes, n_volunteers, rng, jitter_m=60.0)
+    trial = 0
+    this_year = (now or dt.datetime.now(TOKYO)).year
+    for lat, lon, i in zip(lats, lons, idx, strict=True):
+        on_trial = bool(rng.random() < 0.12)
+        young = bool(rng.random() < 0.3)
+        # many 担い手 are active elderly themselves
+        age = int(rng.integers(20, 60)) if young else int(rng.integers(60, 86))
+        skills = ["garbage"]
+        if not on_trial:
+            skills += [s for s, p in (("shopping", 0.6), ("ladder", 0.35)) if rng.random() < p]
+        services.create_volunteer(
+            session,
+            name=_name(rng, young),
+            birth_year=this_year - age,
+            lat=float(lat),
+            lon=float(lon),
+            zone=zone_of_area(chomes[i].area_name),
+            max_distance_m=int(rng.choice([500, 800, 1000, 1500, 2000])),
+            skills=skills,
+            availability=_availability(rng),
+            status="trial" if on_trial else "active",
+            contact=f"090-{int(rng.integers(1000, 9999))}-{int(rng.integers(0, 9999)):04d}",
+        )
+        trial += on_trial
+
+    today = (now or dt.datetime.now(TOKYO)).astimezone(TOKYO).date()
+    windows = {  # local start, end of a typical window
+        "garbage": (dt.time(7, 0), dt.time(8, 30)),
+        "shopping": (dt.time(10, 0), dt.time(16, 0)),
+        "light_bulb": (dt.time(13, 0), dt.time(17, 0)),
+    }
+    codes = rng.choice(["garbage", "shopping", "light_bulb"], size=n_requests, p=[0.55, 0.3, 0.15])
+    for code in codes:
+        resident = residents[int(rng.integers(len(residents)))]
+        day = today + dt.timedelta(days=int(rng.integers(1, days + 1)))
+        start, end = windows[str(code)]
+        services.create_help_request(
+            session,
+            resident_id=resident.id,
+            category=categories[str(code)].code,
+            window_start=dt.datetime.combine(day, start, TOKYO),
+            window_end=dt.datetime.combine(day, end, TOKYO),
+        )
+    return {
+        "residents": n_residents,
+        "volunteers": n_volunteers,
+        "trial": trial,
+        "requests": n_requests,
+        "zones": len({r.zone for r in residents}),
+    }

@@ -1,0 +1,240 @@
+"""Who helps whom: residents, volunteers, help requests, match runs and their assignments."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db import Base, UTCDateTime, utcnow
+
+VOLUNTEER_STATUSES = ("trial", "active", "inactive")
+REQUEST_STATUSES = ("open", "proposed", "accepted", "completed", "cancelled")
+ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed", "declined", "cancelled", "no_show")
+#: Assignments that still hold their request: at most one of these per request.
+LIVE_ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed")
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _lat_lon() -> tuple[CheckConstraint, CheckConstraint]:
+    # a constraint object belongs to one table, so each table gets its own pair
+    return (
+        CheckConstraint("lat BETWEEN -90 AND 90", "lat_range"),
+        CheckConstraint("lon BETWEEN -180 AND 180", "lon_range"),
+    )
+
+
+category_skills = Table(
+    "category_skills",
+    Base.metadata,
+    Column("category_id", ForeignKey("categories.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_code", ForeignKey("skills.code"), primary_key=True),
+)
+
+volunteer_skills = Table(
+    "volunteer_skills",
+    Base.metadata,
+    Column("volunteer_id", ForeignKey("volunteers.id", ondelete="CASCADE"), primary_key=True),
+    Column("skill_code", ForeignKey("skills.code"), primary_key=True),
+)
+
+
+class Skill(Base):
+    __tablename__ = "skills"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    label_ja: Mapped[str] = mapped_column(String(80))
+
+
+class Category(Base):
+    __tablename__ = "categories"
+    __table_args__ = (
+        CheckConstraint("duration_min > 0 AND duration_min <= 480", "duration_range"),
+        CheckConstraint("points >= 0", "points_nonnegative"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    label_ja: Mapped[str] = mapped_column(String(80))
+    #: How long the task takes; availability must cover it and points are earned by it.
+    duration_min: Mapped[int] = mapped_column(Integer)
+    points: Mapped[int] = mapped_column(Integer)
+    #: Easy enough for an おためしボランティア's first tries.
+    trial_ok: Mapped[bool] = mapped_column(Boolean, default=False)
+    skills: Mapped[list[Skill]] = relationship(secondary=category_skills, order_by=Skill.code)
+
+    @property
+    def required_skills(self) -> list[str]:
+        return [s.code for s in self.skills]
+
+
+class Resident(Base):
+    """An elderly person at home; address and phone are for coordinators' eyes only."""
+
+    __tablename__ = "residents"
+    __table_args__ = _lat_lon()
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    address: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str | None] = mapped_column(String(30))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    #: 日常生活圏域 (or 町名) the resident belongs to; match runs and KPIs are scoped by it.
+    zone: Mapped[str] = mapped_column(String(60), index=True)
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Volunteer(Base):
+    __tablename__ = "volunteers"
+    __table_args__ = (
+        *_lat_lon(),
+        CheckConstraint(_in("status", VOLUNTEER_STATUSES), "status_known"),
+        CheckConstraint("max_distance_m > 0 AND max_distance_m <= 20000", "max_distance_range"),
+        CheckConstraint("birth_year BETWEEN 1900 AND 2100", "birth_year_range"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    birth_year: Mapped[int] = mapped_column(SmallInteger)
+    #: How an おためし volunteer asked to be reached (phone or e-mail); SCs only.
+    contact: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    zone: Mapped[str | None] = mapped_column(String(60), index=True)
+    max_distance_m: Mapped[int] = mapped_column(Integer, default=1000)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When a trial volunteer became registered (active): the conversion KPI.
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    skills: Mapped[list[Skill]] = relationship(secondary=volunteer_skills, order_by=Skill.code)
+    availability: Mapped[list[AvailabilitySlot]] = relationship(
+        back_populates="volunteer",
+        cascade="all, delete-orphan",
+        order_by="(AvailabilitySlot.weekday, AvailabilitySlot.start_min)",
+    )
+
+    @property
+    def skill_codes(self) -> list[str]:
+        return [s.code for s in self.skills]
+
+
+class AvailabilitySlot(Base):
+    """A weekly slot in local time (Asia/Tokyo): weekday 0 = Monday, minutes since midnight."""
+
+    __tablename__ = "availability_slots"
+    __table_args__ = (
+        CheckConstraint("weekday BETWEEN 0 AND 6", "weekday_range"),
+        CheckConstraint("start_min >= 0 AND start_min < end_min AND end_min <= 1440", "slot_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    weekday: Mapped[int] = mapped_column(SmallInteger)
+    start_min: Mapped[int] = mapped_column(SmallInteger)
+    end_min: Mapped[int] = mapped_column(SmallInteger)
+    volunteer: Mapped[Volunteer] = relationship(back_populates="availability")
+
+
+class HelpRequest(Base):
+    __tablename__ = "help_requests"
+    __table_args__ = (
+        CheckConstraint("window_end > window_start", "window_order"),
+        CheckConstraint(_in("status", REQUEST_STATUSES), "status_known"),
+        Index("ix_help_requests_status_window", "status", "window_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    window_start: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    window_end: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: First time a volunteer was proposed: the "time to match" KPI.
+    first_matched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    resident: Mapped[Resident] = relationship()
+    category: Mapped[Category] = relationship()
+
+
+class MatchRun(Base):
+    """One optimal assignment over the open requests in a scope, with its parameters and result."""
+
+    __tablename__ = "match_runs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    zone: Mapped[str | None] = mapped_column(String(60))
+    window_from: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    window_to: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    requests_count: Mapped[int] = mapped_column(Integer, default=0)
+    volunteers_count: Mapped[int] = mapped_column(Integer, default=0)
+    matched_count: Mapped[int] = mapped_column(Integer, default=0)
+    #: Sum of the proposed pairs' costs (the objective's second term).
+    total_cost: Mapped[float] = mapped_column(Float, default=0.0)
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    stats: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    #: [{"help_request_id", "reason", "detail"}] as computed at the time of the run.
+    unmatched: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    assignments: Mapped[list[Assignment]] = relationship(
+        back_populates="match_run", order_by="Assignment.id"
+    )
+
+
+class Assignment(Base):
+    __tablename__ = "assignments"
+    __table_args__ = (
+        CheckConstraint(_in("status", ASSIGNMENT_STATUSES), "status_known"),
+        CheckConstraint("distance_m >= 0", "distance_nonnegative"),
+        # Two runs at once can never both hold the same request: the database refuses it.
+        Index(
+            "uq_assignments_live_request",
+            "help_request_id",
+            unique=True,
+            sqlite_where=text(_in("status", LIVE_ASSIGNMENT_STATUSES)),
+            postgresql_where=text(_in("status", LIVE_ASSIGNMENT_STATUSES)),
+        ),
+        Index("ix_assignments_volunteer_status", "volunteer_id", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    match_run_id: Mapped[int | None] = mapped_column(ForeignKey("match_runs.id"), index=True)
+    help_request_id: Mapped[int] = mapped_column(ForeignKey("help_requests.id"))
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"))
+    status: Mapped[str] = mapped_column(String(10), default="proposed")
+    distance_m: Mapped[float] = mapped_column(Float)
+    cost: Mapped[float] = mapped_column(Float)
+    #: Each cost term of the pair: {"distance": 412.0, "continuity": -300.0, ...}.
+    reasons: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    match_run: Mapped[MatchRun | None] = relationship(back_populates="assignments")
+    help_request: Mapped[HelpRequest] = relationship()
+    volunteer: Mapped[Volunteer] = relationship()

@@ -1,0 +1,1 @@
+"""地域貢献ポイント: the points ledger, vouchers and partner-shop redemptions."""

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Run sasaeai on SQLite with real-looking demo data (a Tokyo ward) and print where to open it.
+#   WARD=北区 PORT=5001 scripts/demo.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+WARD=${WARD:-世田谷区}
+PORT=${PORT:-5000}
+mkdir -p instance
+export DATABASE_URL=${DATABASE_URL:-"sqlite:///$PWD/instance/demo.db"}
+rm -f instance/demo.db instance/demo.db-wal instance/demo.db-shm
+alembic upgrade head >/dev/null 2>&1
+ADMIN=$(flask --app wsgi users create demo-admin --role admin | tail -n 1)
+SC=$(flask --app wsgi users create demo-sc --role coordinator | tail -n 1)
+flask --app wsgi demo seed --ward "$WARD"
+cat <<MSG
+
+sasaeai is running on SQLite ($DATABASE_URL) with demo data for $WARD.
+  API docs (try it out):  http://127.0.0.1:$PORT/docs
+  OpenAPI:                http://127.0.0.1:$PORT/openapi.json
+  coordinator token:      $SC
+  admin token:            $ADMIN
+  e.g. curl -H "Authorization: Bearer $SC" "http://127.0.0.1:$PORT/api/v1/help-requests?status=open&page_size=5"
+Stop with Ctrl-C.
+MSG
+exec gunicorn --workers 2 --bind "127.0.0.1:$PORT" --access-logfile - wsgi:app

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Install everything, check style and layout, run the whole suite on SQLite, then again on a
+# throw-away PostgreSQL that this script starts (and stops on exit).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+export PATH="$PWD/.venv/bin:$PATH"
+
+echo "== lint, format, types, import contracts"
+ruff check .
+ruff format --check .
+mypy
+lint-imports
+
+echo "== tests on SQLite"
+unset TEST_DATABASE_URL
+python -m pytest -q -n 2 "$@"
+
+echo "== tests on PostgreSQL"
+# shellcheck source=scripts/start-postgres.sh
+source scripts/start-postgres.sh
+TEST_DATABASE_URL="$DATABASE_URL_PG" python -m pytest -q -n 2 "$@"
+
+if [ -f ../shared/contract/smoke.py ]; then
+  echo "== the clients' contract smoke test"
+  python ../shared/contract/smoke.py foundation
+fi

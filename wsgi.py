@@ -1,0 +1,5 @@
+"""The WSGI entry point: the only place an app is created at import time."""
+
+from api import create_app
+
+app = create_app()
