@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from flask import Flask, g, send_from_directory
+from flask import Flask, g, redirect, send_from_directory
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import Session, sessionmaker
@@ -104,7 +104,15 @@ def _register_session(app: Flask) -> None:
 
 
 def _register_api(app: Flask) -> None:
-    from api import categories, help_requests, residents, trial_signups, volunteers
+    from api import (
+        categories,
+        help_requests,
+        points,
+        residents,
+        shops,
+        trial_signups,
+        volunteers,
+    )
     from api.errors import SasaeaiApi, register_error_handlers
 
     api = SasaeaiApi(app)
@@ -124,9 +132,15 @@ def _register_api(app: Flask) -> None:
         volunteers,
         trial_signups,
         help_requests,
+        points,
+        shops,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     register_error_handlers(app)
+
+    @app.get("/")
+    def _home():  # type: ignore[no-untyped-def]
+        return redirect("/docs")
 
     @app.get("/docs-assets/<path:filename>")
     def _swagger_assets(filename: str):  # type: ignore[no-untyped-def]

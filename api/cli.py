@@ -85,7 +85,9 @@ def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, 
 
 
 def register_commands(app: Flask) -> None:
-    for group in (users, db_cli, demo):
+    from api.points_cli import points_cli
+
+    for group in (users, db_cli, demo, points_cli):
         app.cli.add_command(group)
 
 

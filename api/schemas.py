@@ -304,3 +304,106 @@ class HelpRequestQuery(PageQuery):
 
 class HelpRequestPage(PageMeta):
     items = fields.List(fields.Nested(HelpRequestOut))
+
+
+class MatchRunCreate(Schema):
+    zone = fields.String(validate=validate.Length(min=1, max=60))
+    window_from = LocalDateTime(metadata={"description": "requests whose window ends after this"})
+    window_to = LocalDateTime(metadata={"description": "requests whose window starts before this"})
+
+    @validates_schema
+    def _order(self, data: dict[str, Any], **kwargs: Any) -> None:
+        start, end = data.get("window_from"), data.get("window_to")
+        if start is not None and end is not None and end <= start:
+            raise ValidationError("window_to must be later than window_from.", "window_to")
+
+
+class AssignmentOut(Schema):
+    id = fields.Integer()
+    match_run_id = fields.Integer(allow_none=True)
+    help_request_id = fields.Integer()
+    volunteer_id = fields.Integer()
+    status = fields.String()
+    distance_m = fields.Float()
+    cost = fields.Float()
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={
+            "description": "each cost term of the pair in metres-equivalent: distance,"
+            " continuity (helped this resident before), load (tasks in the last 7 days),"
+            " trial_experience (a trial volunteer's first task); cost is their sum"
+        },
+    )
+    created_at = LocalDateTime()
+    accepted_at = LocalDateTime(allow_none=True)
+    completed_at = LocalDateTime(allow_none=True)
+    ended_at = LocalDateTime(allow_none=True)
+
+
+class UnmatchedOut(Schema):
+    help_request_id = fields.Integer()
+    reason = fields.String(
+        metadata={
+            "description": "nobody_nearby | no_skill | trial_only | not_available | declined"
+            " | all_taken"
+        }
+    )
+    detail = fields.String(metadata={"description": "the reason in words, for the SC"})
+
+
+class MatchRunOut(Schema):
+    id = fields.Integer()
+    zone = fields.String(allow_none=True)
+    window_from = LocalDateTime(allow_none=True)
+    window_to = LocalDateTime(allow_none=True)
+    created_at = LocalDateTime()
+    assignments = fields.List(fields.Nested(AssignmentOut))
+    unmatched = fields.List(fields.Nested(UnmatchedOut))
+    stats = fields.Method("_stats")
+
+    def _stats(self, run: Any) -> dict[str, Any]:
+        return {
+            "requests": run.requests_count,
+            "volunteers": run.volunteers_count,
+            "matched": run.matched_count,
+            "unmatched": len(run.unmatched),
+            "total_cost": run.total_cost,
+            "duration_ms": run.duration_ms,
+            **run.stats,
+        }
+
+
+class TaskResidentOut(Schema):
+    name = fields.String()
+    address = fields.String()
+    phone = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+
+
+class TaskOut(AssignmentOut):
+    """An assignment as its volunteer sees it: the resident only once accepted."""
+
+    category = fields.String(attribute="help_request.category.code")
+    label_ja = fields.String(attribute="help_request.category.label_ja")
+    window_start = LocalDateTime(attribute="help_request.window_start")
+    window_end = LocalDateTime(attribute="help_request.window_end")
+    zone = fields.String(attribute="help_request.resident.zone")
+    resident = fields.Nested(
+        TaskResidentOut,
+        allow_none=True,
+        metadata={"description": "shown to staff, and to the volunteer while the task is accepted"},
+    )
+
+
+class AssignmentQuery(PageQuery):
+    volunteer_id = fields.Integer(validate=validate.Range(min=1))
+    status = fields.String(
+        validate=validate.OneOf(
+            ["proposed", "accepted", "completed", "declined", "cancelled", "no_show"]
+        )
+    )
+
+
+class TaskPage(PageMeta):
+    items = fields.List(fields.Nested(TaskOut))

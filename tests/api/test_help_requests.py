@@ -171,3 +171,13 @@ def test_accepted_or_completed_requests_cannot_be_cancelled(
 
 def test_cancel_unknown_is_404(api, coordinator):
     assert api.post("/api/v1/help-requests/777777/cancel", token=coordinator).status_code == 404
+
+
+def test_one_request_is_shown_to_coordinators(api, coordinator, make_help_request, make_volunteer):
+    request = make_help_request(notes="玄関の前に出してあります")
+    shown = api.get(f"/api/v1/help-requests/{request.id}", token=coordinator)
+    assert shown.status_code == 200
+    assert shown.get_json()["notes"] == "玄関の前に出してあります"
+    assert api.get("/api/v1/help-requests/555555", token=coordinator).status_code == 404
+    _, token = make_volunteer()
+    assert api.get(f"/api/v1/help-requests/{request.id}", token=token).status_code == 403

@@ -1,0 +1,473 @@
+"""Match runs and the assignment lifecycle: load rows -> domain -> engine -> persist.
+
+Services take a session and keyword arguments, flush and never commit: the request commits once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import time
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import and_, func, insert, select, text, update
+from sqlalchemy.orm import Session, selectinload
+
+from db import Conflict, NotFound, utcnow
+from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
+from matching.engine import plan
+from matching.models import (
+    Assignment,
+    AvailabilitySlot,
+    Category,
+    HelpRequest,
+    MatchRun,
+    Resident,
+    Volunteer,
+    category_skills,
+    volunteer_skills,
+)
+
+#: Serialises match runs on PostgreSQL (SQLite's BEGIN IMMEDIATE already does): a second run
+#: waits, then sees the first one's proposals, so no request or busy volunteer is proposed twice.
+MATCH_RUN_LOCK = 0x5A5AE41
+_LOAD_WINDOW = dt.timedelta(days=7)
+_EARTH_M_PER_DEG_LAT = 111_195.0
+
+
+def _lock_match_runs(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MATCH_RUN_LOCK})
+
+
+def _open_requests(
+    session: Session,
+    *,
+    zone: str | None,
+    window_from: dt.datetime | None,
+    window_to: dt.datetime | None,
+    now: dt.datetime,
+) -> list[tuple[int, int, float, float, int, int, bool, dt.datetime, dt.datetime]]:
+    stmt = (
+        select(
+            HelpRequest.id,
+            HelpRequest.resident_id,
+            Resident.lat,
+            Resident.lon,
+            HelpRequest.category_id,
+            Category.duration_min,
+            Category.trial_ok,
+            HelpRequest.window_start,
+            HelpRequest.window_end,
+        )
+        .join(Resident, HelpRequest.resident_id == Resident.id)
+        .join(Category, HelpRequest.category_id == Category.id)
+        .where(HelpRequest.status == "open", HelpRequest.window_end > now)
+        .order_by(HelpRequest.window_start, HelpRequest.id)
+    )
+    if zone:
+        stmt = stmt.where(Resident.zone == zone)
+    if window_from is not None:
+        stmt = stmt.where(HelpRequest.window_end > window_from)
+    if window_to is not None:
+        stmt = stmt.where(HelpRequest.window_start < window_to)
+    return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def load_specs(
+    session: Session,
+    *,
+    zone: str | None = None,
+    window_from: dt.datetime | None = None,
+    window_to: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> tuple[list[RequestSpec], list[VolunteerSpec]]:
+    """Load the open requests in scope and every volunteer who could reach one of them."""
+    now = now or utcnow()
+    rows = _open_requests(session, zone=zone, window_from=window_from, window_to=window_to, now=now)
+    if not rows:
+        return [], []
+    skills_of_category: dict[int, set[str]] = defaultdict(set)
+    for category_id, code in session.execute(select(category_skills)):
+        skills_of_category[category_id].add(code)
+    requests = [
+        RequestSpec(
+            id=rid,
+            resident_id=resident_id,
+            lat=lat,
+            lon=lon,
+            required_skills=frozenset(skills_of_category[category_id]),
+            duration_min=duration,
+            trial_ok=trial_ok,
+            window_start=start,
+            window_end=end,
+        )
+        for rid, resident_id, lat, lon, category_id, duration, trial_ok, start, end in rows
+    ]
+
+    # only volunteers whose reach can touch the requests' bounding box
+    reach = session.scalar(select(func.max(Volunteer.max_distance_m))) or 0
+    pad_lat = reach / _EARTH_M_PER_DEG_LAT
+    lats = [r.lat for r in requests]
+    lons = [r.lon for r in requests]
+    cos_lat = max(math.cos(math.radians(max(abs(min(lats)), abs(max(lats))))), 0.01)
+    pad_lon = pad_lat / cos_lat
+    volunteer_filter = and_(
+        Volunteer.status.in_(("active", "trial")),
+        Volunteer.lat.between(min(lats) - pad_lat, max(lats) + pad_lat),
+        Volunteer.lon.between(min(lons) - pad_lon, max(lons) + pad_lon),
+    )
+    eligible = select(Volunteer.id).where(volunteer_filter).scalar_subquery()
+    people = session.execute(
+        select(
+            Volunteer.id, Volunteer.lat, Volunteer.lon, Volunteer.max_distance_m, Volunteer.status
+        )
+        .where(volunteer_filter)
+        .order_by(Volunteer.id)
+    ).all()
+    skills: dict[int, set[str]] = defaultdict(set)
+    for vid, code in session.execute(
+        select(volunteer_skills.c.volunteer_id, volunteer_skills.c.skill_code).where(
+            volunteer_skills.c.volunteer_id.in_(eligible)
+        )
+    ):
+        skills[vid].add(code)
+    slots: dict[int, list[Slot]] = defaultdict(list)
+    for vid, weekday, start_min, end_min in session.execute(
+        select(
+            AvailabilitySlot.volunteer_id,
+            AvailabilitySlot.weekday,
+            AvailabilitySlot.start_min,
+            AvailabilitySlot.end_min,
+        ).where(AvailabilitySlot.volunteer_id.in_(eligible))
+    ):
+        slots[vid].append(Slot(weekday=weekday, start_min=start_min, end_min=end_min))
+
+    # history: declines (never again), residents helped (continuity), recent load, experience
+    in_scope = {r.id for r in requests}
+    window_of = {r.id: (r.window_start, r.window_end) for r in requests}
+    excluded: dict[int, set[int]] = defaultdict(set)
+    helped: dict[int, set[int]] = defaultdict(set)
+    recent: dict[int, int] = defaultdict(int)
+    completed: dict[int, int] = defaultdict(int)
+    busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    history = session.execute(
+        select(
+            Assignment.volunteer_id,
+            Assignment.help_request_id,
+            Assignment.status,
+            Assignment.created_at,
+            HelpRequest.resident_id,
+            HelpRequest.window_start,
+            HelpRequest.window_end,
+        )
+        .join(HelpRequest, Assignment.help_request_id == HelpRequest.id)
+        .where(
+            Assignment.volunteer_id.in_(eligible),
+            Assignment.status.in_(("declined", "completed", "accepted", "proposed")),
+        )
+    )
+    for vid, hid, status, created_at, resident_id, start, end in history:
+        if status == "declined":
+            if hid in in_scope:
+                excluded[vid].add(hid)
+            continue
+        if status == "completed":
+            completed[vid] += 1
+            helped[vid].add(resident_id)
+        if status in ("accepted", "completed") and created_at >= now - _LOAD_WINDOW:
+            recent[vid] += 1
+        if status in ("proposed", "accepted") and end > now:
+            busy[vid].append((start, end))
+    # a volunteer already committed in a time is not proposed again for an overlapping window
+    for vid, commitments in busy.items():
+        for rid, (start, end) in window_of.items():
+            if any(s < end and start < e for s, e in commitments):
+                excluded[vid].add(rid)
+
+    volunteers = [
+        VolunteerSpec(
+            id=vid,
+            lat=lat,
+            lon=lon,
+            max_distance_m=float(max_distance),
+            skills=frozenset(skills[vid]),
+            slots=tuple(slots[vid]),
+            is_trial=status == "trial",
+            declined_request_ids=frozenset(excluded[vid]),
+            helped_resident_ids=frozenset(helped[vid]),
+            recent_tasks=recent[vid],
+            completed_tasks=completed[vid],
+        )
+        for vid, lat, lon, max_distance, status in people
+    ]
+    return requests, volunteers
+
+
+def run_match(
+    session: Session,
+    *,
+    zone: str | None = None,
+    window_from: dt.datetime | None = None,
+    window_to: dt.datetime | None = None,
+    created_by_id: int | None = None,
+    weights: CostWeights | None = None,
+    now: dt.datetime | None = None,
+) -> MatchRun:
+    """Propose the optimal assignment for the open requests in scope and record the run."""
+    now = now or utcnow()
+    weights = weights or CostWeights()
+    started = time.perf_counter()
+    _lock_match_runs(session)
+    requests, volunteers = load_specs(
+        session, zone=zone, window_from=window_from, window_to=window_to, now=now
+    )
+    loaded = time.perf_counter()
+    result = plan(requests, volunteers, weights=weights)
+    solved = time.perf_counter()
+
+    run = MatchRun(
+        created_by_id=created_by_id,
+        zone=zone,
+        window_from=window_from,
+        window_to=window_to,
+        created_at=now,
+        requests_count=len(requests),
+        volunteers_count=len(volunteers),
+        matched_count=len(result.proposals),
+        total_cost=float(sum(p.cost for p in result.proposals)),
+        params={"weights": asdict(weights)},
+        unmatched=[
+            {"help_request_id": u.request_id, "reason": u.reason, "detail": u.detail}
+            for u in result.unmatched
+        ],
+    )
+    session.add(run)
+    session.flush()
+    if result.proposals:
+        session.execute(
+            insert(Assignment),
+            [
+                {
+                    "match_run_id": run.id,
+                    "help_request_id": p.request_id,
+                    "volunteer_id": p.volunteer_id,
+                    "status": "proposed",
+                    "distance_m": round(float(p.distance_m), 1),
+                    "cost": round(float(p.cost), 1),
+                    "reasons": {k: round(float(v), 1) for k, v in p.reasons.items()},
+                    "created_at": now,
+                }
+                for p in result.proposals
+            ],
+        )
+        ids = [p.request_id for p in result.proposals]
+        changed = 0
+        for chunk in _chunks(ids, 1000):
+            changed += session.execute(
+                update(HelpRequest)
+                .where(HelpRequest.id.in_(chunk), HelpRequest.status == "open")
+                .values(
+                    status="proposed",
+                    first_matched_at=func.coalesce(HelpRequest.first_matched_at, now),
+                )
+                .execution_options(synchronize_session=False)
+            ).rowcount
+        if changed != len(ids):
+            # only possible if another writer slipped past the lock: refuse the whole run
+            raise Conflict("Some requests changed while matching; run the match again.")
+    finished = time.perf_counter()
+    run.duration_ms = round((finished - started) * 1000, 1)
+    run.stats = {
+        **{k: v for k, v in result.stats.items()},
+        "load_ms": round((loaded - started) * 1000, 1),
+        "solve_ms": round((solved - loaded) * 1000, 1),
+        "persist_ms": round((finished - solved) * 1000, 1),
+    }
+    session.flush()
+    session.expire(run, ["assignments"])
+    return run
+
+
+def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:
+    return [items[i : i + size] for i in range(0, len(items), size)]
+
+
+def get_match_run(session: Session, *, match_run_id: int) -> MatchRun:
+    run = session.get(MatchRun, match_run_id)
+    if run is None:
+        raise NotFound(f"Match run {match_run_id} not found.")
+    return run
+
+
+# --- the assignment lifecycle --------------------------------------------------------------
+#
+#   proposed --accept--> accepted --complete--> completed (points credited once)
+#       |                   |  \--no_show--> no_show   (request reopens)
+#       +--decline----------+--> declined  (request reopens; never proposed to them again)
+#       +--cancel-----------+--> cancelled (request reopens; the SC withdrew the proposal)
+
+_REQUEST_AFTER = {
+    "accepted": ("proposed", "accepted"),
+    "completed": ("accepted", "completed"),
+    "declined": (("proposed", "accepted"), "open"),
+    "no_show": ("accepted", "open"),
+    "cancelled": (("proposed", "accepted"), "open"),
+}
+_ALLOWED_FROM: dict[str, tuple[str, ...]] = {
+    "accepted": ("proposed",),
+    "completed": ("accepted",),
+    "declined": ("proposed", "accepted"),
+    "no_show": ("accepted",),
+    "cancelled": ("proposed", "accepted"),
+}
+
+
+def get_assignment(session: Session, *, assignment_id: int) -> Assignment:
+    assignment = session.get(
+        Assignment,
+        assignment_id,
+        options=[selectinload(Assignment.help_request).selectinload(HelpRequest.category)],
+    )
+    if assignment is None:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    return assignment
+
+
+def _move(
+    session: Session, *, assignment_id: int, to: str, volunteer_id: int | None, now: dt.datetime
+) -> Assignment:
+    """Move an assignment (and its request) to a new status with conditional UPDATEs."""
+    assignment = get_assignment(session, assignment_id=assignment_id)
+    if volunteer_id is not None and assignment.volunteer_id != volunteer_id:
+        raise NotFound(f"Assignment {assignment_id} not found.")
+    allowed = _ALLOWED_FROM[to]
+    stamps: dict[str, Any] = {"status": to}
+    if to == "accepted":
+        stamps["accepted_at"] = now
+    elif to == "completed":
+        stamps["completed_at"] = now
+    else:
+        stamps["ended_at"] = now
+    changed = session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment_id, Assignment.status.in_(allowed))
+        .values(**stamps)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not changed:
+        session.refresh(assignment)
+        raise Conflict(f"Assignment {assignment_id} is {assignment.status}; it cannot become {to}.")
+    request_from, request_to = _REQUEST_AFTER[to]
+    froms = (request_from,) if isinstance(request_from, str) else request_from
+    moved = session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == assignment.help_request_id, HelpRequest.status.in_(froms))
+        .values(status=request_to)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not moved:
+        raise Conflict(f"Help request {assignment.help_request_id} changed meanwhile.")
+    session.flush()
+    session.refresh(assignment)
+    session.refresh(assignment.help_request)
+    return assignment
+
+
+def accept(
+    session: Session,
+    *,
+    assignment_id: int,
+    volunteer_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Assignment:
+    """Accept a proposal (the volunteer, or the SC on their behalf after a phone call)."""
+    return _move(
+        session,
+        assignment_id=assignment_id,
+        to="accepted",
+        volunteer_id=volunteer_id,
+        now=now or utcnow(),
+    )
+
+
+def decline(
+    session: Session,
+    *,
+    assignment_id: int,
+    volunteer_id: int | None = None,
+    now: dt.datetime | None = None,
+) -> Assignment:
+    """Decline: the request reopens and this volunteer is never proposed for it again."""
+    return _move(
+        session,
+        assignment_id=assignment_id,
+        to="declined",
+        volunteer_id=volunteer_id,
+        now=now or utcnow(),
+    )
+
+
+def mark_no_show(
+    session: Session, *, assignment_id: int, now: dt.datetime | None = None
+) -> Assignment:
+    """Record that an accepted task did not happen; the request reopens."""
+    return _move(
+        session, assignment_id=assignment_id, to="no_show", volunteer_id=None, now=now or utcnow()
+    )
+
+
+def withdraw(session: Session, *, assignment_id: int, now: dt.datetime | None = None) -> Assignment:
+    """Withdraw a proposal or an accepted task (the SC's decision); the request reopens."""
+    return _move(
+        session, assignment_id=assignment_id, to="cancelled", volunteer_id=None, now=now or utcnow()
+    )
+
+
+def complete(session: Session, *, assignment_id: int, now: dt.datetime | None = None) -> Assignment:
+    """Confirm an accepted task as done and credit its points, exactly once, in this transaction.
+
+    Completing a completed assignment again returns it unchanged: a retry is not a second task.
+    """
+    now = now or utcnow()
+    assignment = get_assignment(session, assignment_id=assignment_id)
+    if assignment.status == "completed":
+        return assignment
+    assignment = _move(
+        session, assignment_id=assignment_id, to="completed", volunteer_id=None, now=now
+    )
+    on_completed(session, assignment=assignment, now=now)
+    return assignment
+
+
+def on_completed(session: Session, *, assignment: Assignment, now: dt.datetime) -> None:
+    """Credit 地域貢献ポイント for a completed task (same session, same transaction)."""
+
+
+__all__ = [
+    "accept",
+    "complete",
+    "decline",
+    "get_assignment",
+    "get_match_run",
+    "load_specs",
+    "mark_no_show",
+    "run_match",
+    "withdraw",
+]
+
+
+def assignment_query(*, volunteer_id: int | None = None, status: str | None = None) -> Any:
+    """Build the query of assignments, newest first (the caller paginates)."""
+    stmt = select(Assignment).options(
+        selectinload(Assignment.help_request).selectinload(HelpRequest.category),
+        selectinload(Assignment.help_request).selectinload(HelpRequest.resident),
+    )
+    if volunteer_id is not None:
+        stmt = stmt.where(Assignment.volunteer_id == volunteer_id)
+    if status is not None:
+        stmt = stmt.where(Assignment.status == status)
+    return stmt.order_by(Assignment.id.desc())
