@@ -105,8 +105,10 @@ def _register_session(app: Flask) -> None:
 
 def _register_api(app: Flask) -> None:
     from api import (
+        assignments,
         categories,
         help_requests,
+        match_runs,
         points,
         residents,
         shops,
@@ -132,6 +134,8 @@ def _register_api(app: Flask) -> None:
         volunteers,
         trial_signups,
         help_requests,
+        match_runs,
+        assignments,
         points,
         shops,
     ):

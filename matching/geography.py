@@ -24,7 +24,14 @@ class Chome:
 def load_chome(ward: str | None = None) -> list[Chome]:
     with _CSV.open(encoding="utf-8") as f:
         rows = [
-            Chome(r["ward_code"], r["ward_name"], r["area_name"], float(r["lat"]), float(r["lon"]), int(r["population_2015"]))
+            Chome(
+                r["ward_code"],
+                r["ward_name"],
+                r["area_name"],
+                float(r["lat"]),
+                float(r["lon"]),
+                int(r["population_2015"]),
+            )
             for r in csv.DictReader(f)
         ]
     if ward is not None:

@@ -182,6 +182,7 @@ def test_continuity_prefers_a_volunteer_who_helped_this_resident(
             status="completed",
             distance_m=250,
             cost=250,
+            created_at=dt.datetime.now(dt.UTC) - dt.timedelta(days=10),  # no recent load
         )
     )
     old.status = "completed"

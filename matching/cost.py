@@ -1,0 +1,171 @@
+"""Feasibility and cost of request/volunteer pairs, vectorised over arrays of pairs (pure numpy)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+EARTH_RADIUS_M = 6_371_008.8
+MINUTES_PER_WEEK = 7 * 1440
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+
+def haversine_m(lat1: Floats, lon1: Floats, lat2: Floats, lon2: Floats) -> Floats:
+    """Return great-circle distances in metres (haversine, Earth radius 6,371,008.8 m)."""
+    p1, p2 = np.radians(lat1), np.radians(lat2)
+    dp = p2 - p1
+    dl = np.radians(lon2) - np.radians(lon1)
+    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
+    metres: Floats = 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return metres
+
+
+def unit_vectors(lat: Floats, lon: Floats) -> Floats:
+    """Return points on the unit sphere (for a k-d tree whose chords order like arcs)."""
+    p, la = np.radians(lat), np.radians(lon)
+    return np.column_stack((np.cos(p) * np.cos(la), np.cos(p) * np.sin(la), np.sin(p)))
+
+
+def chord_for(metres: float) -> float:
+    """Return the unit-sphere chord length of an arc of this many metres."""
+    return float(2 * np.sin(min(metres / EARTH_RADIUS_M, np.pi) / 2))
+
+
+def slot_overlap_min(
+    window_start: Floats, window_len: Floats, slot_start: Floats, slot_end: Floats
+) -> Floats:
+    """Return, per pair, the largest overlap in minutes of one weekly slot with the window.
+
+    window_start: minutes since Monday 00:00 local of the window's first week, shape (P,);
+    window_len: minutes, (P,); slot_start/slot_end: minutes of the week, (P, S), empty slots
+    padded with start == end. Windows longer than a week meet each slot several times.
+    """
+    weeks = int(np.ceil((window_start + window_len).max(initial=0.0) / MINUTES_PER_WEEK)) + 1
+    ws = window_start[:, None]
+    we = (window_start + window_len)[:, None]
+    best = np.zeros(window_start.shape[0], dtype=np.float64)
+    for k in range(weeks):
+        shift = k * MINUTES_PER_WEEK
+        overlap = np.minimum(we, slot_end + shift) - np.maximum(ws, slot_start + shift)
+        best = np.maximum(best, overlap.max(axis=1, initial=0.0))
+    return best
+
+
+@dataclass(frozen=True)
+class RequestArrays:
+    lat: Floats
+    lon: Floats
+    resident: Ints
+    skill_mask: Ints
+    duration: Floats
+    trial_ok: Bools
+    window_start: Floats  # minutes since the local Monday 00:00 of the window's week
+    window_len: Floats
+
+
+@dataclass(frozen=True)
+class VolunteerArrays:
+    lat: Floats
+    lon: Floats
+    max_distance: Floats
+    skill_mask: Ints
+    is_trial: Bools
+    slot_start: Floats  # (V, S) minutes of the week; padding has start == end == 0
+    slot_end: Floats
+    recent_tasks: Floats
+    first_task_trial: Bools  # on trial and no completed task yet
+    excluded_keys: Ints  # sorted request_index * V + volunteer_index never to pair
+    helped_keys: Ints  # sorted volunteer_index * 2**31 + resident_id (continuity)
+
+
+@dataclass(frozen=True)
+class Weights:
+    continuity: float
+    load: float
+    trial_first: float
+
+
+@dataclass(frozen=True)
+class PairCosts:
+    feasible: Bools
+    distance: Floats
+    continuity: Floats
+    load: Floats
+    trial_experience: Floats
+
+    @property
+    def cost(self) -> Floats:
+        return self.distance + self.continuity + self.load + self.trial_experience
+
+
+def _in_sorted(keys: Ints, table: Ints) -> Bools:
+    if table.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(table, keys), table.size - 1)
+    found: Bools = table[pos] == keys
+    return found
+
+
+def evaluate_pairs(
+    ri: Ints, vi: Ints, req: RequestArrays, vol: VolunteerArrays, weights: Weights
+) -> PairCosts:
+    """Check every hard constraint and price every pair (ri[p], vi[p])."""
+    n_vol = vol.lat.shape[0]
+    distance = haversine_m(req.lat[ri], req.lon[ri], vol.lat[vi], vol.lon[vi])
+    feasible = distance <= vol.max_distance[vi]
+    feasible &= (req.skill_mask[ri] & ~vol.skill_mask[vi]) == 0
+    feasible &= req.trial_ok[ri] | ~vol.is_trial[vi]
+    feasible &= ~_in_sorted(ri * n_vol + vi, vol.excluded_keys)
+    overlap = slot_overlap_min(
+        req.window_start[ri], req.window_len[ri], vol.slot_start[vi], vol.slot_end[vi]
+    )
+    feasible &= overlap >= req.duration[ri]
+    helped = _in_sorted(vi * 2**31 + req.resident[ri], vol.helped_keys)
+    return PairCosts(
+        feasible=feasible,
+        distance=distance,
+        continuity=np.where(helped, -weights.continuity, 0.0),
+        load=vol.recent_tasks[vi] * weights.load,
+        trial_experience=np.where(vol.first_task_trial[vi], -weights.trial_first, 0.0),
+    )
+
+
+def first_failing_constraint(
+    ri: int, vi: Ints, req: RequestArrays, vol: VolunteerArrays
+) -> tuple[int, Bools]:
+    """Return how many of one request's candidates survive each constraint, in reason order.
+
+    The order is: distance, skills, trial, availability, excluded (declined). The returned index
+    is the first constraint that leaves nobody (5 when somebody passes them all); the mask marks
+    who passes all.
+    """
+    r = np.full(vi.shape, ri, dtype=np.int64)
+    n_vol = vol.lat.shape[0]
+    passing = haversine_m(req.lat[r], req.lon[r], vol.lat[vi], vol.lon[vi]) <= vol.max_distance[vi]
+
+    def check(i: int) -> Bools:
+        if i == 1:
+            ok: Bools = (req.skill_mask[r] & ~vol.skill_mask[vi]) == 0
+        elif i == 2:
+            ok = req.trial_ok[r] | ~vol.is_trial[vi]
+        elif i == 3:
+            overlap = slot_overlap_min(
+                req.window_start[r], req.window_len[r], vol.slot_start[vi], vol.slot_end[vi]
+            )
+            ok = overlap >= req.duration[r]
+        else:
+            ok = ~_in_sorted(r * n_vol + vi, vol.excluded_keys)
+        return ok
+
+    if not passing.any():
+        return 0, passing
+    for i in range(1, 5):
+        passing = passing & check(i)
+        if not passing.any():
+            return i, passing
+    return 5, passing

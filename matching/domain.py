@@ -1,0 +1,83 @@
+"""The matching engine's inputs and outputs: plain frozen dataclasses, no ORM, no web."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A weekly availability slot in local time: weekday 0 = Monday, minutes since midnight."""
+
+    weekday: int
+    start_min: int
+    end_min: int
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    id: int
+    resident_id: int
+    lat: float
+    lon: float
+    required_skills: frozenset[str]
+    duration_min: int
+    trial_ok: bool
+    window_start: dt.datetime
+    window_end: dt.datetime
+
+
+@dataclass(frozen=True)
+class VolunteerSpec:
+    id: int
+    lat: float
+    lon: float
+    max_distance_m: float
+    skills: frozenset[str]
+    slots: tuple[Slot, ...]
+    is_trial: bool
+    #: Requests this volunteer must never be proposed for (declined, or busy at that time).
+    declined_request_ids: frozenset[int] = frozenset()
+    #: Residents this volunteer completed a task for: the continuity term.
+    helped_resident_ids: frozenset[int] = frozenset()
+    #: Tasks accepted or completed in the last 7 days: the load term.
+    recent_tasks: int = 0
+    #: All-time completed tasks: a trial volunteer's first task gets the experience term.
+    completed_tasks: int = 0
+
+
+@dataclass(frozen=True)
+class CostWeights:
+    """Extra cost terms in metres-equivalent; all zero for a history-less, non-trial volunteer."""
+
+    continuity_bonus_m: float = 300.0
+    load_penalty_m_per_task: float = 150.0
+    trial_first_task_bonus_m: float = 200.0
+
+
+@dataclass(frozen=True)
+class Proposal:
+    request_id: int
+    volunteer_id: int
+    distance_m: float
+    cost: float
+    #: Each cost term: {"distance", "continuity", "load", "trial_experience"}; cost is their sum.
+    reasons: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class Unmatched:
+    request_id: int
+    #: nobody_nearby | no_skill | trial_only | not_available | declined | all_taken
+    reason: str
+    #: The reason in words for the coordinator's screen.
+    detail: str
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    proposals: tuple[Proposal, ...]
+    unmatched: tuple[Unmatched, ...]
+    stats: Mapping[str, float | int] = field(default_factory=dict)

@@ -1,0 +1,175 @@
+"""Optimal assignment: most requests matched, then least total cost (numpy/scipy, pure).
+
+Candidates come from a k-d tree (the k nearest volunteers of each request, within reach); the
+assignment is a sparse minimum-weight full bipartite matching with one "unassigned" column per
+request. Pruning to k candidates is a heuristic, so the solver checks where it could have
+mattered and widens k for those requests until it could not.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from scipy.optimize import linear_sum_assignment
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.spatial import cKDTree
+
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+#: Evaluate pairs (request indices, volunteer indices) -> (feasible, cost).
+Evaluate = Callable[[Ints, Ints], tuple[Bools, Floats]]
+
+
+@dataclass(frozen=True)
+class Solution:
+    #: Per request, the index of its volunteer, or -1 when unassigned.
+    volunteer_of: Ints
+    #: Per request, the cost of its pair (nan when unassigned).
+    cost_of: Floats
+    k_final: int
+    widenings: int
+    candidate_pairs: int
+
+
+def unassigned_weight(max_cost: float, n: int) -> float:
+    """Return a weight for "unassigned" so large that one more match always beats any saving."""
+    # After shifting real weights into [1, max_cost], m+1 matches cost at most (m+1)*max_cost,
+    # less than any m matches plus one more unassigned column.
+    return (max_cost + 1.0) * (n + 1) + 1.0
+
+
+def match_candidates(n_requests: int, ri: Ints, vi: Ints, cost: Floats) -> Ints:
+    """Solve the lexicographic problem on explicit candidate pairs; return volunteer_of."""
+    volunteer_of = np.full(n_requests, -1, dtype=np.int64)
+    if n_requests == 0 or ri.size == 0:
+        return volunteer_of
+    volunteers, col = np.unique(vi, return_inverse=True)
+    n_cols = volunteers.size
+    shifted = cost - cost.min() + 1.0  # strictly positive: explicit zeros are not edges
+    big = unassigned_weight(float(shifted.max()), min(n_requests, n_cols))
+    rows = np.concatenate((ri, np.arange(n_requests)))
+    cols = np.concatenate((col, n_cols + np.arange(n_requests)))
+    weights = np.concatenate((shifted, np.full(n_requests, big)))
+    graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_requests))
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    real = col_ind < n_cols
+    volunteer_of[row_ind[real]] = volunteers[col_ind[real]]
+    return volunteer_of
+
+
+def solve(
+    request_xyz: Floats,
+    volunteer_xyz: Floats,
+    *,
+    reach_chord: float,
+    chord_to_m: Callable[[Floats], Floats],
+    evaluate: Evaluate,
+    min_extra_cost: Floats | float,
+    k: int = 16,
+) -> Solution:
+    """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
+
+    reach_chord: the largest reach of any volunteer, as a unit-sphere chord; chord_to_m turns
+    chords into metres; min_extra_cost: per request (or one for all), a lower bound of a pair's
+    cost minus its distance (the largest bonus it could get, negated), used to tell whether an
+    unseen farther volunteer could be cheaper than the chosen one.
+    """
+    n_req, n_vol = request_xyz.shape[0], volunteer_xyz.shape[0]
+    empty = Solution(np.full(n_req, -1, np.int64), np.full(n_req, np.nan), 0, 0, 0)
+    if n_req == 0 or n_vol == 0:
+        return empty
+    tree = cKDTree(volunteer_xyz)
+    k_of = np.full(n_req, min(k, n_vol), dtype=np.int64)
+    # per request: the farthest distance looked at, and whether the look stopped at k (more
+    # volunteers within reach may exist)
+    horizon = np.zeros(n_req)
+    truncated = np.zeros(n_req, dtype=bool)
+
+    def look(requests: Ints) -> tuple[Ints, Ints, Floats]:
+        """Return the feasible candidate pairs of these requests within their k nearest."""
+        parts: list[tuple[Ints, Ints, Floats]] = []
+        for kk in np.unique(k_of[requests]).tolist():
+            group = requests[k_of[requests] == kk]
+            dist, idx = tree.query(
+                request_xyz[group], k=kk, distance_upper_bound=reach_chord * (1 + 1e-9)
+            )
+            dist = np.asarray(dist).reshape(group.size, kk)
+            idx = np.asarray(idx).reshape(group.size, kk)
+            found = idx < n_vol
+            truncated[group] = found[:, -1] & (kk < n_vol)
+            horizon[group] = chord_to_m(np.where(found[:, -1], dist[:, -1], reach_chord))
+            rows = np.repeat(group, found.sum(axis=1))
+            vols = idx[found].astype(np.int64)
+            ok, cost = evaluate(rows, vols)
+            parts.append((rows[ok], vols[ok], cost[ok]))
+        return (
+            np.concatenate([p[0] for p in parts]),
+            np.concatenate([p[1] for p in parts]),
+            np.concatenate([p[2] for p in parts]),
+        )
+
+    ri, vi, cost = look(np.arange(n_req, dtype=np.int64))
+    widenings = 0
+    while True:
+        order = np.lexsort((vi, ri))
+        ri, vi, cost = ri[order], vi[order], cost[order]
+        volunteer_of = match_candidates(n_req, ri, vi, cost)
+        assigned = volunteer_of >= 0
+        cost_of = np.full(n_req, np.nan)
+        if assigned.any():
+            # pairs are sorted by (request, volunteer): find each chosen pair by its key
+            keys = ri * n_vol + vi
+            chosen = np.flatnonzero(assigned)
+            cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
+        # an unseen (farther) volunteer costs at least horizon + min_extra_cost: where that could
+        # undercut the chosen pair, or where nobody was chosen, the pruning may have mattered
+        could_improve = ~assigned | (cost_of >= horizon + min_extra_cost)
+        widen = np.flatnonzero(truncated & could_improve).astype(np.int64)
+        if widen.size == 0:
+            return Solution(volunteer_of, cost_of, int(k_of.max()), widenings, int(ri.size))
+        widenings += 1
+        k_of[widen] = np.minimum(k_of[widen] * 2, n_vol)
+        keep = ~np.isin(ri, widen)
+        new_ri, new_vi, new_cost = look(widen)
+        ri = np.concatenate((ri[keep], new_ri))
+        vi = np.concatenate((vi[keep], new_vi))
+        cost = np.concatenate((cost[keep], new_cost))
+
+
+def solve_dense(cost: Floats) -> Ints:
+    """Solve on a full cost matrix (np.inf = infeasible) with linear_sum_assignment: a reference."""
+    n_req = cost.shape[0]
+    volunteer_of = np.full(n_req, -1, dtype=np.int64)
+    feasible = np.isfinite(cost)
+    if not feasible.any():
+        return volunteer_of
+    shifted = np.where(feasible, cost - cost[feasible].min() + 1.0, 0.0)
+    big = unassigned_weight(float(shifted.max()), min(cost.shape))
+    matrix = np.where(feasible, shifted, big)
+    rows, cols = linear_sum_assignment(matrix)
+    real = feasible[rows, cols]
+    volunteer_of[rows[real]] = cols[real]
+    return volunteer_of
+
+
+def greedy_nearest(order: Ints, ri: Ints, vi: Ints, distance: Floats, n_requests: int) -> Ints:
+    """Baseline: each request in turn takes the nearest free feasible volunteer (the phone tree)."""
+    volunteer_of = np.full(n_requests, -1, dtype=np.int64)
+    by_pair = np.lexsort((distance, ri))
+    ri, vi = ri[by_pair], vi[by_pair]
+    starts = np.searchsorted(ri, np.arange(n_requests))
+    ends = np.searchsorted(ri, np.arange(n_requests), side="right")
+    taken: set[int] = set()
+    for r in order.tolist():
+        for v in vi[starts[r] : ends[r]].tolist():
+            if v not in taken:
+                taken.add(v)
+                volunteer_of[r] = v
+                break
+    return volunteer_of
