@@ -49,8 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = default_database_url()
 
     # every table the app touches must be mapped before the first query
-    import access.models
-    import matching.models
+    import access.models  # noqa: F401
+    import matching.models  # noqa: F401
     import points.models  # noqa: F401
 
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])

@@ -157,6 +157,7 @@ def plan(
         chord_to_m=_chord_to_m,
         evaluate=evaluate,
         min_extra_cost=min_extra,
+        max_cost=reach + float(vol.recent_tasks.max(initial=0.0)) * w.load,
         k=k,
     )
     solved = time.perf_counter()

@@ -46,21 +46,60 @@ def unassigned_weight(max_cost: float, n: int) -> float:
 
 def match_candidates(n_requests: int, ri: Ints, vi: Ints, cost: Floats) -> Ints:
     """Solve the lexicographic problem on explicit candidate pairs; return volunteer_of."""
+    if ri.size == 0:
+        return np.full(n_requests, -1, dtype=np.int64)
+    return _match(n_requests, ri, vi, cost, (float(cost.min()), float(cost.max())))[0]
+
+
+def _match(
+    n_requests: int, ri: Ints, vi: Ints, cost: Floats, bounds: tuple[float, float]
+) -> tuple[Ints, Floats, float]:
+    """Return volunteer_of, each request's potential, and the shift applied to the weights.
+
+    bounds: the least and the greatest cost any pair could have, seen or not, so that weights
+    and the "unassigned" weight mean the same for pairs not yet in the graph.
+
+    The potentials are shortest-path distances in the residual graph of the optimal matching
+    (from a virtual source joined to every node): with them every residual edge has a
+    non-negative reduced cost, so a pair (r, v) not in the graph could improve the optimum
+    only if its shifted weight w satisfies w + potential[r] - potential[v] < 0, and since
+    potential[v] <= 0, only if w + potential[r] < 0.
+    """
     volunteer_of = np.full(n_requests, -1, dtype=np.int64)
+    shift = bounds[0] - 1.0
+    big = unassigned_weight(bounds[1] - shift, n_requests)
     if n_requests == 0 or ri.size == 0:
-        return volunteer_of
+        return volunteer_of, np.full(n_requests, -big), shift
     volunteers, col = np.unique(vi, return_inverse=True)
     n_cols = volunteers.size
-    shifted = cost - cost.min() + 1.0  # strictly positive: explicit zeros are not edges
-    big = unassigned_weight(float(shifted.max()), min(n_requests, n_cols))
+    shifted = cost - shift  # strictly positive: explicit zeros are not edges
     rows = np.concatenate((ri, np.arange(n_requests)))
     cols = np.concatenate((col, n_cols + np.arange(n_requests)))
     weights = np.concatenate((shifted, np.full(n_requests, big)))
     graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_requests))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    col_of = np.empty(n_requests, dtype=np.int64)
+    col_of[row_ind] = col_ind
     real = col_ind < n_cols
     volunteer_of[row_ind[real]] = volunteers[col_ind[real]]
-    return volunteer_of
+
+    # residual graph: unmatched edges row -> column (w), matched edges column -> row (-w)
+    matched = col_of[rows] == cols
+    col_node = n_requests + cols
+    src = np.where(matched, col_node, rows)
+    dst = np.where(matched, rows, col_node)
+    w = np.where(matched, -weights, weights)
+    order = np.argsort(dst, kind="stable")
+    src, dst, w = src[order], dst[order], w[order]
+    targets, starts = np.unique(dst, return_index=True)
+    dist = np.zeros(n_requests + n_cols + n_requests)
+    for _ in range(dist.size):  # Bellman-Ford, vectorised; no negative cycle at an optimum
+        best = np.minimum.reduceat(dist[src] + w, starts)
+        improved = best < dist[targets] - 1e-9 * big
+        if not improved.any():
+            break
+        dist[targets[improved]] = best[improved]
+    return volunteer_of, dist[:n_requests], shift
 
 
 def solve(
@@ -71,6 +110,7 @@ def solve(
     chord_to_m: Callable[[Floats], Floats],
     evaluate: Evaluate,
     min_extra_cost: Floats | float,
+    max_cost: float,
     k: int = 16,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
@@ -115,11 +155,12 @@ def solve(
         )
 
     ri, vi, cost = look(np.arange(n_req, dtype=np.int64))
+    bounds = (float(np.min(min_extra_cost)), max_cost)
     widenings = 0
     while True:
         order = np.lexsort((vi, ri))
         ri, vi, cost = ri[order], vi[order], cost[order]
-        volunteer_of = match_candidates(n_req, ri, vi, cost)
+        volunteer_of, potential, shift = _match(n_req, ri, vi, cost, bounds)
         assigned = volunteer_of >= 0
         cost_of = np.full(n_req, np.nan)
         if assigned.any():
@@ -127,10 +168,11 @@ def solve(
             keys = ri * n_vol + vi
             chosen = np.flatnonzero(assigned)
             cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
-        # an unseen (farther) volunteer costs at least horizon + min_extra_cost: where that could
-        # undercut the chosen pair, or where nobody was chosen, the pruning may have mattered
-        could_improve = ~assigned | (cost_of >= horizon + min_extra_cost)
-        widen = np.flatnonzero(truncated & could_improve).astype(np.int64)
+        # a volunteer not looked at is at least `horizon` away, so its pair costs at least
+        # horizon + min_extra_cost; it could improve the optimum only where that undercuts
+        # the request's potential (see _match)
+        unseen_weight = horizon + min_extra_cost - shift
+        widen = np.flatnonzero(truncated & (unseen_weight + potential < -1e-9)).astype(np.int64)
         if widen.size == 0:
             return Solution(volunteer_of, cost_of, int(k_of.max()), widenings, int(ri.size))
         widenings += 1
