@@ -54,7 +54,10 @@ def feasible(volunteer: VolunteerSpec, request: RequestSpec) -> bool:
     )
 
 
-def cost(volunteer: VolunteerSpec, request: RequestSpec, w: CostWeights = CostWeights()) -> float:
+DEFAULT_WEIGHTS = CostWeights()
+
+
+def cost(volunteer: VolunteerSpec, request: RequestSpec, w: CostWeights = DEFAULT_WEIGHTS) -> float:
     c = distance_m(volunteer.lat, volunteer.lon, request.lat, request.lon)
     if request.resident_id in volunteer.helped_resident_ids:
         c -= w.continuity_bonus_m
