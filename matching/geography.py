@@ -1,18 +1,23 @@
-"""TEMPORARY minimal loader (helper-1 replaces this file with the full module)."""
+"""Real Tokyo geography: the 2015 census 町丁目 points, and population-weighted sampling."""
 
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import numpy.typing as npt
 
 _CSV = Path(__file__).parent / "data" / "tokyo23_chome.csv"
+_M_PER_DEG_LAT = 111_195.0
 
 
 @dataclass(frozen=True)
 class Chome:
+    """A 町丁目: its ward, name, representative point and 2015 population."""
+
     ward_code: str
     ward_name: str
     area_name: str
@@ -21,27 +26,38 @@ class Chome:
     population: int
 
 
-def load_chome(ward: str | None = None) -> list[Chome]:
-    with _CSV.open(encoding="utf-8") as f:
-        rows = [
+@functools.cache
+def _all() -> tuple[Chome, ...]:
+    with _CSV.open(encoding="utf-8", newline="") as f:
+        return tuple(
             Chome(
-                r["ward_code"],
-                r["ward_name"],
-                r["area_name"],
-                float(r["lat"]),
-                float(r["lon"]),
-                int(r["population_2015"]),
+                ward_code=row["ward_code"],
+                ward_name=row["ward_name"],
+                area_name=row["area_name"],
+                lat=float(row["lat"]),
+                lon=float(row["lon"]),
+                population=int(row["population_2015"]),
             )
-            for r in csv.DictReader(f)
-        ]
-    if ward is not None:
-        rows = [c for c in rows if ward in (c.ward_name, c.ward_code)]
-    return rows
+            for row in csv.DictReader(f)
+        )
 
 
-def sample_points(chomes, n, rng, jitter_m=80.0):  # type: ignore[no-untyped-def]
-    pop = np.array([c.population for c in chomes], dtype=float)
-    idx = rng.choice(len(chomes), size=n, p=pop / pop.sum())
-    lats = np.array([chomes[i].lat for i in idx]) + rng.normal(0, jitter_m / 111195, n)
-    lons = np.array([chomes[i].lon for i in idx]) + rng.normal(0, jitter_m / 90000, n)
+def load_chome(ward: str | None = None) -> list[Chome]:
+    """Return the 町丁目 of one ward (by name, e.g. 世田谷区, or code 13112), or of all 23."""
+    chomes = _all()
+    if ward is None:
+        return list(chomes)
+    return [c for c in chomes if ward in (c.ward_name, c.ward_code)]
+
+
+def sample_points(
+    chomes: list[Chome], n: int, rng: np.random.Generator, jitter_m: float = 80.0
+) -> tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], list[int]]:
+    """Draw n points at 町丁目 chosen by population, each moved by a little Gaussian jitter."""
+    population = np.array([c.population for c in chomes], dtype=np.float64)
+    idx = rng.choice(len(chomes), size=n, p=population / population.sum())
+    lat0 = np.array([c.lat for c in chomes])[idx]
+    lon0 = np.array([c.lon for c in chomes])[idx]
+    lats = lat0 + rng.normal(0.0, jitter_m / _M_PER_DEG_LAT, n)
+    lons = lon0 + rng.normal(0.0, jitter_m / (_M_PER_DEG_LAT * np.cos(np.radians(lat0))), n)
     return lats, lons, [int(i) for i in idx]

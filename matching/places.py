@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import math
 import re
 
@@ -13,11 +12,6 @@ _CHOME_SUFFIX = re.compile(r"[0-9０-９一二三四五六七八九十]+丁目$"
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 
-@functools.cache
-def _all_chome() -> tuple[Chome, ...]:
-    return tuple(load_chome())
-
-
 def zone_of_area(area_name: str) -> str:
     """Return the 町名 of a 町丁目 (太子堂4丁目 -> 太子堂): sasaeai's default zone."""
     return _CHOME_SUFFIX.sub("", area_name) or area_name
@@ -26,7 +20,7 @@ def zone_of_area(area_name: str) -> str:
 def find_chome(name: str) -> Chome:
     """Find a 町丁目 by name, with or without its ward (世田谷区太子堂4丁目 or 太子堂4丁目)."""
     wanted = name.strip().translate(_DIGITS).replace(" ", "").replace("　", "")
-    matches = [c for c in _all_chome() if wanted in (c.area_name, f"{c.ward_name}{c.area_name}")]
+    matches = [c for c in load_chome() if wanted in (c.area_name, f"{c.ward_name}{c.area_name}")]
     if len(matches) == 1:
         return matches[0]
     if not matches:
@@ -43,4 +37,4 @@ def find_chome(name: str) -> Chome:
 def nearest_chome(lat: float, lon: float) -> Chome:
     """Return the 町丁目 whose representative point is nearest (equirectangular is enough)."""
     cos_lat = math.cos(math.radians(lat))
-    return min(_all_chome(), key=lambda c: (c.lat - lat) ** 2 + ((c.lon - lon) * cos_lat) ** 2)
+    return min(load_chome(), key=lambda c: (c.lat - lat) ** 2 + ((c.lon - lon) * cos_lat) ** 2)

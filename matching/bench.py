@@ -1,0 +1,283 @@
+"""Benchmark the matching engine on real Tokyo geography.
+
+    python -m matching.bench                      # the whole table (a few minutes)
+    python -m matching.bench --quick              # the small sizes only
+    python -m matching.bench --sizes 5000x15000 --repeat 5
+
+Requests and volunteers are placed at real 町丁目 points weighted by 2015 census population
+(世田谷区 for the ward-sized cases, all 23 wards for the large ones). Each case runs in a fresh
+subprocess so that its peak memory is its own. Baselines run in the same process as the case:
+dense linear_sum_assignment on the full cost matrix (where it fits in memory) and greedy
+nearest-free-volunteer (what a coordinator does by phone). The last line is one JSON object for
+the 5,000 x 15,000 case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+import tracemalloc
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from matching.cost import Weights, evaluate_pairs
+from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
+from matching.engine import _arrays, plan
+from matching.geography import load_chome, sample_points
+from matching.solver import greedy_nearest, solve_dense
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+MONDAY = dt.datetime(2026, 11, 30, tzinfo=TOKYO)
+#: category: (share, skills, duration, trial_ok, local window start hour, window hours)
+CATEGORIES = {
+    "garbage": (0.55, frozenset({"garbage"}), 15, True, 7, 1.5),
+    "shopping": (0.30, frozenset({"shopping"}), 60, False, 10, 6.0),
+    "light_bulb": (0.15, frozenset({"ladder"}), 30, False, 13, 4.0),
+}
+DEFAULT_SIZES = ["500x1500", "2000x6000", "5000x15000", "20000x60000", "50000x150000"]
+DENSE_LIMIT = 5000 * 15000  # cells; beyond this the dense matrix needs many GB
+WARD = "世田谷区"
+
+
+def make_instance(
+    n_requests: int, n_volunteers: int, ward: str | None = WARD, seed: int = 1
+) -> tuple[list[RequestSpec], list[VolunteerSpec]]:
+    """Generate a realistic instance at population-weighted 町丁目 points (ward=None: 23 wards)."""
+    rng = np.random.default_rng(seed)
+    chomes = [c for c in load_chome(ward) if c.population > 0]
+    lats, lons, _ = sample_points(chomes, n_requests, rng, jitter_m=80.0)
+    codes = list(CATEGORIES)
+    shares = [CATEGORIES[c][0] for c in codes]
+    picks = rng.choice(len(codes), size=n_requests, p=shares)
+    days = rng.integers(0, 7, size=n_requests)
+    requests = []
+    for i in range(n_requests):
+        _, skills, duration, trial_ok, hour, hours = CATEGORIES[codes[picks[i]]]
+        start = MONDAY + dt.timedelta(days=int(days[i]), hours=hour)
+        requests.append(
+            RequestSpec(
+                id=i + 1,
+                resident_id=i + 1,
+                lat=float(lats[i]),
+                lon=float(lons[i]),
+                required_skills=skills,
+                duration_min=duration,
+                trial_ok=trial_ok,
+                window_start=start,
+                window_end=start + dt.timedelta(hours=hours),
+            )
+        )
+    lats, lons, _ = sample_points(chomes, n_volunteers, rng, jitter_m=80.0)
+    volunteers = []
+    for j in range(n_volunteers):
+        trial = bool(rng.random() < 0.1)
+        skills = {"garbage"}
+        if not trial:
+            skills |= {s for s, p in (("shopping", 0.6), ("ladder", 0.35)) if rng.random() < p}
+        pattern = int(rng.integers(4))
+        weekdays = rng.choice(7, size=int(rng.integers(2, 6)), replace=False).tolist()
+        start_min, end_min = ((390, 540), (600, 960), (540, 1020), (420, 1080))[pattern]
+        volunteers.append(
+            VolunteerSpec(
+                id=j + 1,
+                lat=float(lats[j]),
+                lon=float(lons[j]),
+                max_distance_m=float(rng.choice([500, 800, 1000, 1500, 2000])),
+                skills=frozenset(skills),
+                slots=tuple(Slot(int(d), start_min, end_min) for d in sorted(weekdays)),
+                is_trial=trial,
+            )
+        )
+    return requests, volunteers
+
+
+def _rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * resource.getpagesize() / 2**20
+
+
+def _dense_costs(requests: list[RequestSpec], volunteers: list[VolunteerSpec]) -> np.ndarray:
+    """Build the full cost matrix (inf = infeasible), a block of requests at a time."""
+    req, vol, _ = _arrays(requests, volunteers, TOKYO)
+    w = CostWeights()
+    weights = Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m)
+    n_req, n_vol = len(requests), len(volunteers)
+    cost = np.empty((n_req, n_vol))
+    block = max(1, 2_000_000 // max(n_vol, 1))
+    vi_block = np.tile(np.arange(n_vol, dtype=np.int64), block)
+    for a in range(0, n_req, block):
+        b = min(n_req, a + block)
+        ri = np.repeat(np.arange(a, b, dtype=np.int64), n_vol)
+        pairs = evaluate_pairs(ri, vi_block[: ri.size], req, vol, weights)
+        cost[a:b] = np.where(pairs.feasible, pairs.cost, np.inf).reshape(b - a, n_vol)
+    return cost
+
+
+def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
+    """Time and measure one size in this process (called in a fresh subprocess)."""
+    ward = WARD if n_req <= 5000 else None
+    requests, volunteers = make_instance(n_req, n_vol, ward)
+    rss_before = _rss_mb()
+    times = []
+    result = plan(requests, volunteers)  # warm-up; the median is of the repeats
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = plan(requests, volunteers)
+        times.append(time.perf_counter() - t0)
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
+    tracemalloc.start()
+    plan(requests, volunteers)
+    traced_peak_mb = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    total = sum(p.cost for p in result.proposals)
+    out: dict[str, object] = {
+        "requests": n_req,
+        "volunteers": n_vol,
+        "area": ward or "23区",
+        "solve_s": statistics.median(times),
+        "peak_mb": max(peak_mb, traced_peak_mb),
+        "traced_peak_mb": traced_peak_mb,
+        "matched": len(result.proposals),
+        "total_cost": total,
+        "k_final": result.stats["k_final"],
+        "widenings": result.stats["widenings"],
+        "candidate_pairs": result.stats["candidate_pairs"],
+    }
+
+    if n_req * n_vol <= DENSE_LIMIT:
+        t0 = time.perf_counter()
+        cost = _dense_costs(requests, volunteers)
+        t1 = time.perf_counter()
+        dense_of = solve_dense(cost)
+        t2 = time.perf_counter()
+        chosen = np.flatnonzero(dense_of >= 0)
+        dense_total = float(cost[chosen, dense_of[chosen]].sum())
+        out.update(
+            dense_build_s=t1 - t0,
+            dense_s=t2 - t0,
+            dense_matched=int(chosen.size),
+            dense_total=dense_total,
+            dense_peak_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before,
+            optimal=bool(
+                chosen.size == len(result.proposals)
+                and abs(dense_total - total) <= 1e-6 * max(1.0, abs(total))
+            ),
+        )
+        feasible = np.isfinite(cost)
+        ri, vi = np.nonzero(feasible)
+        distance = cost[ri, vi]
+        del cost
+    else:
+        out.update(dense_s=None, optimal=None)
+        ri, vi, distance = _near_pairs(requests, volunteers)
+    order = np.argsort([r.window_start for r in requests], kind="stable").astype(np.int64)
+    greedy_of = greedy_nearest(order, ri.astype(np.int64), vi.astype(np.int64), distance, n_req)
+    g = np.flatnonzero(greedy_of >= 0)
+    req, vol, _ = _arrays(requests, volunteers, TOKYO)
+    w = CostWeights()
+    weights = Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m)
+    greedy_total = float(
+        evaluate_pairs(g.astype(np.int64), greedy_of[g], req, vol, weights).cost.sum()
+    )
+    out.update(
+        greedy_matched=int(g.size),
+        greedy_total=greedy_total,
+        greedy_gap_pct=100 * (greedy_total - total) / total if total else 0.0,
+    )
+    return out
+
+
+def _near_pairs(
+    requests: list[RequestSpec], volunteers: list[VolunteerSpec], k: int = 128
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Feasible pairs among each request's k nearest volunteers (for the greedy baseline)."""
+    from scipy.spatial import cKDTree
+
+    from matching.cost import unit_vectors
+
+    req, vol, _ = _arrays(requests, volunteers, TOKYO)
+    tree = cKDTree(unit_vectors(vol.lat, vol.lon))
+    _, idx = tree.query(unit_vectors(req.lat, req.lon), k=min(k, len(volunteers)))
+    ri = np.repeat(np.arange(len(requests), dtype=np.int64), idx.shape[1])
+    vi = idx.reshape(-1).astype(np.int64)
+    w = CostWeights()
+    pairs = evaluate_pairs(
+        ri,
+        vi,
+        req,
+        vol,
+        Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m),
+    )
+    ok = pairs.feasible
+    return ri[ok], vi[ok], pairs.distance[ok]
+
+
+def _fmt(value: object, spec: str) -> str:
+    return "—" if value is None else format(value, spec)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Benchmark the matching engine.")
+    parser.add_argument("--sizes", nargs="*", default=None, help="e.g. 5000x15000")
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--quick", action="store_true", help="only up to 5,000 x 15,000")
+    parser.add_argument("--case", help=argparse.SUPPRESS)  # internal: run one case
+    args = parser.parse_args()
+    if args.case:
+        n_req, n_vol = (int(x) for x in args.case.split("x"))
+        print(json.dumps(run_case(n_req, n_vol, args.repeat)))
+        return
+    sizes = args.sizes or (DEFAULT_SIZES[:3] if args.quick else DEFAULT_SIZES)
+    rows = []
+    for size in sizes:
+        n_req = int(size.split("x")[0])
+        repeat = args.repeat if n_req <= 20000 else max(1, min(args.repeat, 3))
+        proc = subprocess.run(
+            [sys.executable, "-m", "matching.bench", "--case", size, "--repeat", str(repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        row = json.loads(proc.stdout.strip().splitlines()[-1])
+        rows.append(row)
+        print(
+            f"{row['requests']:>6} x {row['volunteers']:>7} {row['area']:<5}"
+            f" solve {row['solve_s']:7.3f} s  peak {row['peak_mb']:7.1f} MB"
+            f"  matched {row['matched']:>6}  cost {row['total_cost']:>13,.0f}"
+            f"  k {row['k_final']:>4} widen {row['widenings']}"
+            f" | dense {_fmt(row.get('dense_s'), '7.2f')} s"
+            f" optimal {row.get('optimal')}"
+            f" | greedy matched {row['greedy_matched']:>6} gap {row['greedy_gap_pct']:+.1f} %",
+            flush=True,
+        )
+    target = next((r for r in rows if (r["requests"], r["volunteers"]) == (5000, 15000)), rows[-1])
+    print(
+        json.dumps(
+            {
+                "requests": target["requests"],
+                "volunteers": target["volunteers"],
+                "solve_s": round(float(target["solve_s"]), 4),
+                "peak_mb": round(float(target["peak_mb"]), 1),
+                "dense_s": None
+                if target.get("dense_s") is None
+                else round(float(target["dense_s"]), 3),
+                "speedup_vs_dense": None
+                if target.get("dense_s") is None
+                else round(float(target["dense_s"]) / float(target["solve_s"]), 1),
+                "greedy_gap_pct": round(float(target["greedy_gap_pct"]), 2),
+                "optimal": target.get("optimal"),
+                "matched": target["matched"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
