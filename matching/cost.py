@@ -36,6 +36,18 @@ def chord_for(metres: float) -> float:
     return float(2 * np.sin(min(metres / EARTH_RADIUS_M, np.pi) / 2))
 
 
+def chord_of_m(metres: Floats) -> Floats:
+    """Return unit-sphere chord lengths of arcs of these many metres."""
+    chord: Floats = 2 * np.sin(np.minimum(metres / EARTH_RADIUS_M, np.pi) / 2)
+    return chord
+
+
+def m_of_chord(chord: Floats) -> Floats:
+    """Return the arc lengths in metres of these unit-sphere chords."""
+    metres: Floats = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
+    return metres
+
+
 def slot_overlap_min(
     window_start: Floats, window_len: Floats, slot_start: Floats, slot_end: Floats
 ) -> Floats:

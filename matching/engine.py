@@ -11,7 +11,6 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from matching.cost import (
-    EARTH_RADIUS_M,
     Floats,
     Ints,
     RequestArrays,
@@ -111,18 +110,13 @@ def _arrays(
     return req, vol, bit
 
 
-def _chord_to_m(chord: Floats) -> Floats:
-    metres: Floats = 2 * EARTH_RADIUS_M * np.arcsin(np.clip(chord / 2, 0.0, 1.0))
-    return metres
-
-
 def plan(
     requests: Sequence[RequestSpec],
     volunteers: Sequence[VolunteerSpec],
     *,
     weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
     tz: str = "Asia/Tokyo",
-    k: int = 16,
+    k: int = 32,
 ) -> MatchResult:
     """Propose volunteers for requests: most requests matched, then least total cost."""
     started = time.perf_counter()
@@ -138,38 +132,47 @@ def plan(
         pairs = evaluate_pairs(ri, vi, req, vol, w)
         return pairs.feasible, pairs.cost
 
-    # the largest bonus each request could get from a volunteer not yet looked at
-    helped_residents = {rid for v in volunteers for rid in v.helped_resident_ids}
-    any_first_trial = bool(vol.first_task_trial.any())
-    min_extra = np.array(
-        [
-            -(w.continuity if r.resident_id in helped_residents else 0.0)
-            - (w.trial_first if any_first_trial and r.trial_ok else 0.0)
-            for r in requests
-        ],
-        dtype=np.float64,
+    # Pairs that may cost less than their distance: continuity pairs are always candidates;
+    # first-task trial volunteers may give trial_ok requests their bonus.
+    requests_of_resident: dict[int, list[int]] = {}
+    for i, r in enumerate(requests):
+        requests_of_resident.setdefault(r.resident_id, []).append(i)
+    pinned = [
+        (i, j)
+        for j, v in enumerate(volunteers)
+        for rid in v.helped_resident_ids
+        for i in requests_of_resident.get(rid, ())
+    ]
+    pinned_arrays = (
+        np.array([p[0] for p in pinned], dtype=np.int64),
+        np.array([p[1] for p in pinned], dtype=np.int64),
     )
     reach = float(vol.max_distance.max(initial=0.0))
     solution = solve(
         unit_vectors(req.lat, req.lon) if requests else np.zeros((0, 3)),
         unit_vectors(vol.lat, vol.lon) if volunteers else np.zeros((0, 3)),
-        reach_chord=chord_for(reach),
-        chord_to_m=_chord_to_m,
+        reach_m=reach,
         evaluate=evaluate,
-        min_extra_cost=min_extra,
-        max_cost=reach + float(vol.recent_tasks.max(initial=0.0)) * w.load,
+        cost_bounds=(
+            -(w.continuity + w.trial_first),
+            reach + float(vol.recent_tasks.max(initial=0.0)) * w.load,
+        ),
+        bonus_volunteers=vol.first_task_trial,
+        bonus=np.where(req.trial_ok, -w.trial_first, 0.0),
+        pinned=pinned_arrays,
         k=k,
     )
     solved = time.perf_counter()
 
     chosen = np.flatnonzero(solution.volunteer_of >= 0).astype(np.int64)
     terms = evaluate_pairs(chosen, solution.volunteer_of[chosen], req, vol, w)
+    costs = terms.cost
     proposals = tuple(
         Proposal(
             request_id=requests[r].id,
             volunteer_id=volunteers[int(solution.volunteer_of[r])].id,
             distance_m=float(terms.distance[i]),
-            cost=float(terms.cost[i]),
+            cost=float(costs[i]),
             reasons={
                 "distance": float(terms.distance[i]),
                 "continuity": float(terms.continuity[i]),
@@ -180,7 +183,7 @@ def plan(
         for i, r in enumerate(chosen.tolist())
     )
     unmatched = tuple(_why_unmatched(requests, volunteers, solution.volunteer_of, req, vol, reach))
-    total = float(terms.cost.sum())
+    total = float(costs.sum())
     return MatchResult(
         proposals=proposals,
         unmatched=unmatched,

@@ -18,6 +18,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
+from matching.cost import chord_of_m, m_of_chord
+
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 Bools = npt.NDArray[np.bool_]
@@ -32,6 +34,7 @@ class Solution:
     volunteer_of: Ints
     #: Per request, the cost of its pair (nan when unassigned).
     cost_of: Floats
+    #: The k of the first look (widened requests then look within a radius).
     k_final: int
     widenings: int
     candidate_pairs: int
@@ -106,82 +109,98 @@ def solve(
     request_xyz: Floats,
     volunteer_xyz: Floats,
     *,
-    reach_chord: float,
-    chord_to_m: Callable[[Floats], Floats],
+    reach_m: float,
     evaluate: Evaluate,
-    min_extra_cost: Floats | float,
-    max_cost: float,
-    k: int = 16,
+    cost_bounds: tuple[float, float],
+    bonus_volunteers: Bools | None = None,
+    bonus: Floats | None = None,
+    pinned: tuple[Ints, Ints] | None = None,
+    k: int = 32,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
 
-    reach_chord: the largest reach of any volunteer, as a unit-sphere chord; chord_to_m turns
-    chords into metres; min_extra_cost: per request (or one for all), a lower bound of a pair's
-    cost minus its distance (the largest bonus it could get, negated), used to tell whether an
-    unseen farther volunteer could be cheaper than the chosen one.
+    request_xyz, volunteer_xyz: points on the unit sphere; reach_m: the largest reach of any
+    volunteer; cost_bounds: the least and greatest cost any pair could have. A pair costs at
+    least its distance, except pairs in `pinned` (always candidates) and pairs of a volunteer
+    in `bonus_volunteers`, which may cost down to distance + bonus[request] (bonus <= 0).
     """
     n_req, n_vol = request_xyz.shape[0], volunteer_xyz.shape[0]
-    empty = Solution(np.full(n_req, -1, np.int64), np.full(n_req, np.nan), 0, 0, 0)
     if n_req == 0 or n_vol == 0:
-        return empty
-    tree = cKDTree(volunteer_xyz)
-    k_of = np.full(n_req, min(k, n_vol), dtype=np.int64)
-    # per request: the farthest distance looked at, and whether the look stopped at k (more
-    # volunteers within reach may exist)
+        return Solution(np.full(n_req, -1, np.int64), np.full(n_req, np.nan), 0, 0, 0)
+    reach_chord = float(chord_of_m(np.array([reach_m]))[0]) * (1 + 1e-9)
+    k = min(k, n_vol)
+    bonus = np.zeros(n_req) if bonus is None else bonus
+    special = np.zeros(n_vol, bool) if bonus_volunteers is None else bonus_volunteers
+    special_ids = np.flatnonzero(special).astype(np.int64)
+    # Two views of what a request has not seen: every volunteer nearer than `horizon` was
+    # looked at, and every bonus volunteer nearer than `bonus_horizon`; inf = all within reach.
     horizon = np.zeros(n_req)
-    truncated = np.zeros(n_req, dtype=bool)
+    bonus_horizon = np.full(n_req, np.inf)
+    trees = [cKDTree(volunteer_xyz)]
 
-    def look(requests: Ints) -> tuple[Ints, Ints, Floats]:
-        """Return the feasible candidate pairs of these requests within their k nearest."""
-        parts: list[tuple[Ints, Ints, Floats]] = []
-        for kk in np.unique(k_of[requests]).tolist():
-            group = requests[k_of[requests] == kk]
-            dist, idx = tree.query(
-                request_xyz[group], k=kk, distance_upper_bound=reach_chord * (1 + 1e-9)
-            )
-            dist = np.asarray(dist).reshape(group.size, kk)
-            idx = np.asarray(idx).reshape(group.size, kk)
-            found = idx < n_vol
-            truncated[group] = found[:, -1] & (kk < n_vol)
-            horizon[group] = chord_to_m(np.where(found[:, -1], dist[:, -1], reach_chord))
-            rows = np.repeat(group, found.sum(axis=1))
-            vols = idx[found].astype(np.int64)
-            ok, cost = evaluate(rows, vols)
-            parts.append((rows[ok], vols[ok], cost[ok]))
-        return (
-            np.concatenate([p[0] for p in parts]),
-            np.concatenate([p[1] for p in parts]),
-            np.concatenate([p[2] for p in parts]),
-        )
+    def nearest(tree: cKDTree, xyz: Floats, kk: int) -> tuple[Ints, Ints, Floats]:
+        dist, idx = tree.query(xyz, k=kk, distance_upper_bound=reach_chord)
+        dist = np.asarray(dist).reshape(xyz.shape[0], kk)
+        idx = np.asarray(idx).reshape(xyz.shape[0], kk)
+        found = idx < tree.n
+        last = np.where(found[:, -1], m_of_chord(dist[:, -1]), np.inf)
+        # a look that stopped short of k found everyone within reach
+        return np.repeat(np.arange(xyz.shape[0]), found.sum(axis=1)), idx[found], last
 
-    ri, vi, cost = look(np.arange(n_req, dtype=np.int64))
-    bounds = (float(np.min(min_extra_cost)), max_cost)
+    def evaluated(rows: Ints, vols: Ints) -> tuple[Ints, Ints, Floats]:
+        ok, cost = evaluate(rows, vols)
+        return rows[ok], vols[ok], cost[ok]
+
+    rows, vols, horizon[:] = nearest(trees[0], request_xyz, k)
+    parts = [(rows.astype(np.int64), vols.astype(np.int64))]
+    wants_bonus = np.flatnonzero(bonus < 0).astype(np.int64)
+    if special_ids.size and wants_bonus.size:
+        kb = min(max(4, k // 2), special_ids.size)
+        trees.append(cKDTree(volunteer_xyz[special_ids]))
+        rows, vols, bonus_horizon[wants_bonus] = nearest(trees[1], request_xyz[wants_bonus], kb)
+        parts.append((wants_bonus[rows], special_ids[vols]))
+    if pinned is not None:
+        parts.append(pinned)
+    ri, vi, cost = evaluated(
+        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    )
+
+    def look_within(requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats]:
+        """Feasible pairs among every volunteer within radius_m of each request."""
+        radius = np.minimum(chord_of_m(radius_m), reach_chord)
+        found = trees[0].query_ball_point(request_xyz[requests], r=radius, return_sorted=False)
+        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=requests.size)
+        seen = np.where(radius < reach_chord, m_of_chord(radius), np.inf)
+        horizon[requests] = seen
+        bonus_horizon[requests] = np.maximum(bonus_horizon[requests], seen)
+        vols = np.fromiter((v for f in found for v in f), dtype=np.int64, count=int(counts.sum()))
+        return evaluated(np.repeat(requests, counts), vols)
+
     widenings = 0
     while True:
-        order = np.lexsort((vi, ri))
-        ri, vi, cost = ri[order], vi[order], cost[order]
-        volunteer_of, potential, shift = _match(n_req, ri, vi, cost, bounds)
+        keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
+        ri, vi, cost = ri[first], vi[first], cost[first]
+        volunteer_of, potential, shift = _match(n_req, ri, vi, cost, cost_bounds)
         assigned = volunteer_of >= 0
         cost_of = np.full(n_req, np.nan)
-        if assigned.any():
-            # pairs are sorted by (request, volunteer): find each chosen pair by its key
-            keys = ri * n_vol + vi
-            chosen = np.flatnonzero(assigned)
-            cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
-        # a volunteer not looked at is at least `horizon` away, so its pair costs at least
-        # horizon + min_extra_cost; it could improve the optimum only where that undercuts
-        # the request's potential (see _match)
-        unseen_weight = horizon + min_extra_cost - shift
-        widen = np.flatnonzero(truncated & (unseen_weight + potential < -1e-9)).astype(np.int64)
+        chosen = np.flatnonzero(assigned)
+        cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
+        # the cheapest pair a request has not seen costs at least this much; it could improve
+        # the optimum only where its shifted weight undercuts the request's potential
+        unseen = np.minimum(horizon, bonus_horizon + bonus)
+        widen = np.flatnonzero(unseen - shift + potential < -1e-9).astype(np.int64)
         if widen.size == 0:
-            return Solution(volunteer_of, cost_of, int(k_of.max()), widenings, int(ri.size))
+            return Solution(volunteer_of, cost_of, k, widenings, int(ri.size))
         widenings += 1
-        k_of[widen] = np.minimum(k_of[widen] * 2, n_vol)
-        keep = ~np.isin(ri, widen)
-        new_ri, new_vi, new_cost = look(widen)
-        ri = np.concatenate((ri[keep], new_ri))
-        vi = np.concatenate((vi[keep], new_vi))
-        cost = np.concatenate((cost[keep], new_cost))
+        # look as far as the request's price says an unseen volunteer could matter (a little
+        # farther, and at least twice as far as before, so that this converges quickly)
+        needed = -potential[widen] + shift - bonus[widen]
+        before = np.where(np.isfinite(horizon[widen]), horizon[widen], 0.0)
+        radius = np.maximum(needed * 1.1, before * 2)
+        new_ri, new_vi, new_cost = look_within(widen, radius)
+        ri = np.concatenate((ri, new_ri))
+        vi = np.concatenate((vi, new_vi))
+        cost = np.concatenate((cost, new_cost))
 
 
 def solve_dense(cost: Floats) -> Ints:
