@@ -30,6 +30,7 @@ from matching.models import (
     category_skills,
     volunteer_skills,
 )
+from points.services import credit_completed_task
 
 #: Serialises match runs on PostgreSQL (SQLite's BEGIN IMMEDIATE already does): a second run
 #: waits, then sees the first one's proposals, so no request or busy volunteer is proposed twice.
@@ -445,6 +446,7 @@ def complete(session: Session, *, assignment_id: int, now: dt.datetime | None = 
 
 def on_completed(session: Session, *, assignment: Assignment, now: dt.datetime) -> None:
     """Credit 地域貢献ポイント for a completed task (same session, same transaction)."""
+    credit_completed_task(session, assignment_id=assignment.id, now=now)
 
 
 __all__ = [
