@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
 from matching.cost import chord_of_m, m_of_chord
@@ -73,13 +73,27 @@ def _match(
     big = unassigned_weight(bounds[1] - shift, n_requests)
     if n_requests == 0 or ri.size == 0:
         return volunteer_of, np.full(n_requests, -big), shift
+    # requests with no candidate stay unassigned; they price as if matched to "unassigned"
+    active, ri = np.unique(ri, return_inverse=True)
+    if active.size < n_requests:
+        sub_of, sub_potential, _ = _match(active.size, ri.astype(np.int64), vi, cost, bounds)
+        volunteer_of[active] = sub_of
+        potential = np.full(n_requests, -big)
+        potential[active] = sub_potential
+        return volunteer_of, potential, shift
     volunteers, col = np.unique(vi, return_inverse=True)
     n_cols = volunteers.size
     shifted = cost - shift  # strictly positive: explicit zeros are not edges
-    rows = np.concatenate((ri, np.arange(n_requests)))
-    cols = np.concatenate((col, n_cols + np.arange(n_requests)))
-    weights = np.concatenate((shifted, np.full(n_requests, big)))
-    graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_requests))
+    real_graph = csr_matrix((shifted, (ri, col)), shape=(n_requests, n_cols))
+    if (maximum_bipartite_matching(real_graph, perm_type="column") >= 0).all():
+        # every request can be matched: no "unassigned" columns needed, and LAPJVsp is faster
+        rows, cols, weights = ri, col, shifted
+        graph = real_graph
+    else:
+        rows = np.concatenate((ri, np.arange(n_requests)))
+        cols = np.concatenate((col, n_cols + np.arange(n_requests)))
+        weights = np.concatenate((shifted, np.full(n_requests, big)))
+        graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_requests))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     col_of = np.empty(n_requests, dtype=np.int64)
     col_of[row_ind] = col_ind
@@ -95,7 +109,7 @@ def _match(
     order = np.argsort(dst, kind="stable")
     src, dst, w = src[order], dst[order], w[order]
     targets, starts = np.unique(dst, return_index=True)
-    dist = np.zeros(n_requests + n_cols + n_requests)
+    dist = np.zeros(graph.shape[0] + graph.shape[1])
     for _ in range(dist.size):  # Bellman-Ford, vectorised; no negative cycle at an optimum
         best = np.minimum.reduceat(dist[src] + w, starts)
         improved = best < dist[targets] - 1e-9 * big
