@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +25,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database, API blueprints, errors, commands."""
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_mapping(
-        SECRET_KEY=os.environ.get("SECRET_KEY", "dev-only-change-me"),
+        SECRET_KEY=os.environ.get("SECRET_KEY"),
         DATABASE_URL=None,
         TIME_ZONE="Asia/Tokyo",
         API_TITLE="sasaeai 支え合い",
@@ -47,6 +49,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.from_mapping(config)
     if not app.config["DATABASE_URL"]:
         app.config["DATABASE_URL"] = default_database_url()
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
 
     # every table the app touches must be mapped before the first query
     import access.models  # noqa: F401
@@ -64,6 +68,24 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     register_commands(app)
     return app
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the instance's secret key, making one on first start.
+
+    Voucher codes are keyed with it, so it must survive restarts: a key that changed would
+    make every outstanding voucher unredeemable. Set SECRET_KEY in production instead.
+    """
+    path = instance / "secret_key"
+    if not path.exists():
+        instance.mkdir(parents=True, exist_ok=True)
+        draft = instance / f".secret_key.{os.getpid()}"
+        draft.touch(mode=0o600)
+        draft.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        with contextlib.suppress(FileExistsError):  # another worker was first: use theirs
+            os.link(draft, path)
+        draft.unlink()
+    return path.read_text(encoding="utf-8").strip()
 
 
 def get_session() -> Session:
