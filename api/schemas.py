@@ -407,3 +407,211 @@ class AssignmentQuery(PageQuery):
 
 class TaskPage(PageMeta):
     items = fields.List(fields.Nested(TaskOut))
+
+
+# --- 地域貢献ポイント: points, vouchers, shops, redemptions (issue 4) --------------------------
+
+_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class PointRulesOut(Schema):
+    daily_cap = fields.Integer(metadata={"description": "most points earned per local day"})
+    annual_exchange_cap = fields.Integer(
+        metadata={"description": "most points exchanged per fiscal year (April to March)"}
+    )
+    voucher_unit = fields.Integer(metadata={"description": "vouchers are multiples of this"})
+    voucher_yen_per_point = fields.Integer()
+    voucher_valid_days = fields.Integer()
+
+
+class PointRulesPatch(Schema):
+    daily_cap = fields.Integer(strict=True, validate=validate.Range(0, 10_000))
+    annual_exchange_cap = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
+    voucher_unit = fields.Integer(strict=True, validate=validate.Range(1, 100_000))
+    voucher_yen_per_point = fields.Integer(strict=True, validate=validate.Range(1, 1_000))
+    voucher_valid_days = fields.Integer(strict=True, validate=validate.Range(1, 3660))
+
+
+class PointsQuery(Schema):
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
+
+
+class PointsEntryOut(Schema):
+    transfer_id = fields.Integer()
+    kind = fields.String(metadata={"description": "credit | exchange | expire_points | reversal"})
+    amount = fields.Integer(metadata={"description": "points in (+) or out (-) of the balance"})
+    balance_after = fields.Integer(allow_none=True)
+    created_at = LocalDateTime()
+    what_for = fields.String(metadata={"description": "e.g. ゴミ出し 2026-12-01"})
+
+
+class ExpiringOut(Schema):
+    fiscal_year = fields.Integer(metadata={"description": "the fiscal year they were earned in"})
+    points = fields.Integer()
+    expires_at = LocalDateTime()
+
+
+class PointsOut(PageMeta):
+    volunteer_id = fields.Integer()
+    status = fields.String()
+    balance = fields.Integer()
+    exchangeable = fields.Integer(
+        metadata={
+            "description": "what an exchange may take now: the balance in whole voucher units,"
+            " within what the annual cap still allows; 0 while on trial"
+        }
+    )
+    fiscal_year = fields.Integer()
+    fiscal_year_exchanged = fields.Integer()
+    annual_exchange_cap = fields.Integer()
+    voucher_unit = fields.Integer()
+    expiring = fields.List(
+        fields.Nested(ExpiringOut),
+        metadata={"description": "unspent points by fiscal year earned (spent oldest first)"},
+    )
+    entries = fields.List(fields.Nested(PointsEntryOut), metadata={"description": "newest first"})
+
+
+class IdempotencyHeader(Schema):
+    idempotency_key = fields.String(
+        data_key="Idempotency-Key",
+        required=True,
+        validate=[
+            validate.Length(min=1, max=100),
+            validate.Regexp(r"^[\x21-\x7e]+$", error="Printable ASCII without spaces."),
+        ],
+        metadata={"description": "a fresh key per exchange; a retry sends the same key and body"},
+    )
+
+
+class VoucherCreate(Schema):
+    points = fields.Integer(
+        required=True,
+        strict=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "a positive multiple of the voucher unit (default 500)"},
+    )
+
+
+class VoucherOut(Schema):
+    id = fields.Integer()
+    volunteer_id = fields.Integer()
+    code = fields.String(
+        metadata={"description": "XXXX-XXXX-XXXX-XXXX (Crockford Base32 with a check symbol)"}
+    )
+    points = fields.Integer()
+    value_yen = fields.Integer()
+    status = fields.String()
+    created_at = LocalDateTime()
+    expires_at = LocalDateTime()
+
+
+class TransferReverse(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=3, max=300))
+
+
+class EntryOut(Schema):
+    account_id = fields.Integer()
+    amount = fields.Integer()
+    balance_after = fields.Integer()
+
+
+class TransferOut(Schema):
+    id = fields.Integer()
+    kind = fields.String()
+    volunteer_id = fields.Integer(allow_none=True)
+    assignment_id = fields.Integer(allow_none=True)
+    voucher_id = fields.Integer(allow_none=True)
+    reverses_id = fields.Integer(allow_none=True)
+    fiscal_year = fields.Integer(allow_none=True)
+    activity_date = fields.Date(allow_none=True)
+    reason = fields.String()
+    created_at = LocalDateTime()
+    created_by = fields.String()
+    entries = fields.List(fields.Nested(EntryOut))
+
+
+class ShopCreate(Schema):
+    name = _name()
+    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
+
+
+class ShopOut(Schema):
+    id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    created_at = LocalDateTime()
+
+
+class ShopCreated(ShopOut):
+    api_key = fields.String(
+        metadata={"description": "the shop terminal's key (Bearer); shown once, keep it"}
+    )
+
+
+class ShopPage(PageMeta):
+    items = fields.List(fields.Nested(ShopOut))
+
+
+class ShopKeyOut(Schema):
+    shop_id = fields.Integer()
+    api_key = fields.String(metadata={"description": "shown once; the old keys are revoked"})
+
+
+class RedemptionCreate(Schema):
+    code = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=64),
+        metadata={"description": "as typed: case, hyphens and spaces do not matter; O=0, I=L=1"},
+    )
+
+
+class RedemptionOut(Schema):
+    id = fields.Integer()
+    shop_id = fields.Integer()
+    shop_name = fields.String(attribute="shop.name")
+    voucher_id = fields.Integer()
+    code_tail = fields.String(attribute="voucher.code_tail")
+    points = fields.Integer()
+    value_yen = fields.Integer()
+    redeemed_at = LocalDateTime()
+    settlement_month = fields.String()
+
+
+class SettlementQuery(PageQuery):
+    month = fields.String(
+        validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM."),
+        metadata={"description": "YYYY-MM, local time (default: this month)"},
+    )
+    shop_id = fields.Integer(
+        validate=validate.Range(min=1), metadata={"description": "admin only: one shop"}
+    )
+
+
+class SettlementCsvQuery(Schema):
+    month = fields.String(
+        required=True, validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM.")
+    )
+    shop_id = fields.Integer(validate=validate.Range(min=1))
+
+
+class SettlementShopOut(Schema):
+    shop_id = fields.Integer()
+    name = fields.String()
+    address = fields.String()
+    count = fields.Integer()
+    points = fields.Integer()
+    total_yen = fields.Integer()
+    payable_balance = fields.Integer(
+        metadata={"description": "the shop's payable account now (all months not yet paid)"}
+    )
+
+
+class SettlementPage(PageMeta):
+    month = fields.String()
+    items = fields.List(fields.Nested(RedemptionOut))
+    count = fields.Integer(metadata={"description": "redemptions in the month (all pages)"})
+    total_points = fields.Integer()
+    total_yen = fields.Integer(metadata={"description": "the month's settlement (all pages)"})
+    shops = fields.List(fields.Nested(SettlementShopOut))

@@ -23,5 +23,5 @@ TEST_DATABASE_URL="$DATABASE_URL_PG" python -m pytest -q -n 2 "$@"
 
 if [ -f ../shared/contract/smoke.py ]; then
   echo "== the clients' contract smoke test"
-  python ../shared/contract/smoke.py foundation
+  python ../shared/contract/smoke.py foundation dispatch points
 fi
