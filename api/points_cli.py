@@ -30,12 +30,15 @@ def _aware(value: str | None) -> dt.datetime:
 
 
 @points_cli.command("expire")
-@click.option("--now", "now_", metavar="ISO", help="Pretend it is this time (with offset).")
+@click.option("--now", "now_", metavar="ISO", help="Expire as of this past time (with offset).")
 def expire(now_: str | None) -> None:
     """Expire lapsed points and unredeemed vouchers (run daily from cron; idempotent)."""
     from points import services
 
     now = _aware(now_)
+    if now > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1):
+        # expiring early would take points and vouchers that volunteers still own
+        raise click.BadParameter("--now may not be in the future", param_hint="--now")
     with _session() as session, session.begin():
         report = services.expire(session, now=now)
     years = ", ".join(f"{y}年度 {p} pt" for y, p in sorted(report.by_fiscal_year.items()))

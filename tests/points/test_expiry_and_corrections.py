@@ -186,6 +186,8 @@ def test_the_commands(app, session, volunteer, fund):
     again = runner.invoke(args=["points", "expire", "--now", "2026-04-01T00:00:00+09:00"])
     assert "Expired 0 pt in 0 transfers; 0 vouchers" in again.output
     assert runner.invoke(args=["points", "expire", "--now", "2026-04-01"]).exit_code != 0
+    future = runner.invoke(args=["points", "expire", "--now", "2099-04-01T00:00:00+09:00"])
+    assert future.exit_code != 0 and "future" in future.output
     checked = runner.invoke(args=["points", "check"])
     assert checked.exit_code == 0 and "invariants hold" in checked.output
     shown = runner.invoke(args=["points", "rules"])
