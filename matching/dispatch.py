@@ -30,6 +30,7 @@ from matching.models import (
     category_skills,
     volunteer_skills,
 )
+from matching.services import in_scope
 from points.services import credit_completed_task
 
 #: Serialises match runs on PostgreSQL (SQLite's BEGIN IMMEDIATE already does): a second run
@@ -67,14 +68,9 @@ def _open_requests(
         .join(Resident, HelpRequest.resident_id == Resident.id)
         .join(Category, HelpRequest.category_id == Category.id)
         .where(HelpRequest.status == "open", HelpRequest.window_end > now)
+        .where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
         .order_by(HelpRequest.window_start, HelpRequest.id)
     )
-    if zone:
-        stmt = stmt.where(Resident.zone == zone)
-    if window_from is not None:
-        stmt = stmt.where(HelpRequest.window_end > window_from)
-    if window_to is not None:
-        stmt = stmt.where(HelpRequest.window_start < window_to)
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 

@@ -236,13 +236,25 @@ def help_request_query(
     stmt = select(HelpRequest).join(HelpRequest.resident)
     if status:
         stmt = stmt.where(HelpRequest.status == status)
-    if zone:
-        stmt = stmt.where(Resident.zone == zone)
-    if window_from is not None:
-        stmt = stmt.where(HelpRequest.window_end > window_from)
-    if window_to is not None:
-        stmt = stmt.where(HelpRequest.window_start < window_to)
+    stmt = stmt.where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
     return stmt.order_by(HelpRequest.window_start, HelpRequest.id)
+
+
+def in_scope(
+    *, zone: str | None, window_from: dt.datetime | None, window_to: dt.datetime | None
+) -> list[Any]:
+    """Return the conditions of a scope: the residents' zone, windows overlapping from..to.
+
+    The query must join Resident.
+    """
+    conditions: list[Any] = []
+    if zone:
+        conditions.append(Resident.zone == zone)
+    if window_from is not None:
+        conditions.append(HelpRequest.window_end > window_from)
+    if window_to is not None:
+        conditions.append(HelpRequest.window_start < window_to)
+    return conditions
 
 
 def cancel_help_request(
