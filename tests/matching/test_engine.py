@@ -181,3 +181,29 @@ def test_utc_windows_are_read_in_tokyo_time():
     r = request(window_start=start, window_end=start + dt.timedelta(hours=1))
     monday_morning = volunteer(slots=(Slot(0, 7 * 60, 8 * 60),))
     assert len(plan([r], [monday_morning]).proposals) == 1
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_ties_match_the_reference_optimum(seed):
+    # volunteers stacked on three spots and requests on two: many pairs cost exactly the same
+    rng = random.Random(2000 + seed)
+    requests, volunteers = random_instance(rng, 8, 12)
+    spots = [(BASE[0] + 0.001 * i, BASE[1]) for i in range(3)]
+    volunteers = [
+        VolunteerSpec(**{**v.__dict__, "lat": spots[j % 3][0], "lon": spots[j % 3][1]})
+        for j, v in enumerate(volunteers)
+    ]
+    requests = [
+        RequestSpec(**{**r.__dict__, "lat": BASE[0] + 0.0005 * (i % 2), "lon": BASE[1]})
+        for i, r in enumerate(requests)
+    ]
+    check_against_reference(requests, volunteers)
+
+
+def test_nobody_feasible_matches_nothing_and_explains_everything():
+    rng = random.Random(7)
+    requests, volunteers = random_instance(rng, 6, 6)
+    volunteers = [VolunteerSpec(**{**v.__dict__, "slots": ()}) for v in volunteers]
+    result = check_against_reference(requests, volunteers)
+    assert result.proposals == ()
+    assert len(result.unmatched) == 6
