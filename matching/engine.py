@@ -117,6 +117,7 @@ def plan(
     weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
     tz: str = "Asia/Tokyo",
     k: int = 32,
+    keep: int | None = 8,
 ) -> MatchResult:
     """Propose volunteers for requests: most requests matched, then least total cost."""
     started = time.perf_counter()
@@ -161,6 +162,7 @@ def plan(
         bonus=np.where(req.trial_ok, -w.trial_first, 0.0),
         pinned=pinned_arrays,
         k=k,
+        keep=keep,
     )
     solved = time.perf_counter()
 

@@ -85,15 +85,14 @@ def _match(
     n_cols = volunteers.size
     shifted = cost - shift  # strictly positive: explicit zeros are not edges
     real_graph = csr_matrix((shifted, (ri, col)), shape=(n_requests, n_cols))
-    if (maximum_bipartite_matching(real_graph, perm_type="column") >= 0).all():
-        # every request can be matched: no "unassigned" columns needed, and LAPJVsp is faster
-        rows, cols, weights = ri, col, shifted
-        graph = real_graph
-    else:
-        rows = np.concatenate((ri, np.arange(n_requests)))
-        cols = np.concatenate((col, n_cols + np.arange(n_requests)))
-        weights = np.concatenate((shifted, np.full(n_requests, big)))
-        graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_requests))
+    # LAPJVsp's time grows with the columns, so give "unassigned" columns only to the requests
+    # that some maximum matching leaves out; every other request is matched in all of them
+    spare = _may_go_unmatched(real_graph)
+    n_spare = spare.size
+    rows = np.concatenate((ri, spare))
+    cols = np.concatenate((col, n_cols + np.arange(n_spare)))
+    weights = np.concatenate((shifted, np.full(n_spare, big)))
+    graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_spare))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
     col_of = np.empty(n_requests, dtype=np.int64)
     col_of[row_ind] = col_ind
@@ -119,6 +118,28 @@ def _match(
     return volunteer_of, dist[:n_requests], shift
 
 
+def _may_go_unmatched(graph: csr_matrix) -> Ints:
+    """Return the rows that some maximum matching leaves unmatched (Gallai-Edmonds).
+
+    They are the rows reachable from the rows a maximum matching leaves out, by alternating
+    paths: any column of a reached row, then the row that column is matched to.
+    """
+    col_of_row = maximum_bipartite_matching(graph, perm_type="column")
+    row_of_col = np.full(graph.shape[1], -1, dtype=np.int64)
+    matched = np.flatnonzero(col_of_row >= 0)
+    row_of_col[col_of_row[matched]] = matched
+    reached = col_of_row < 0
+    frontier = np.flatnonzero(reached)
+    while frontier.size:
+        cols = np.unique(graph[frontier].indices)
+        rows = row_of_col[cols]
+        rows = rows[rows >= 0]
+        frontier = np.unique(rows[~reached[rows]])
+        reached[frontier] = True
+    found: Ints = np.flatnonzero(reached).astype(np.int64)
+    return found
+
+
 def solve(
     request_xyz: Floats,
     volunteer_xyz: Floats,
@@ -130,6 +151,7 @@ def solve(
     bonus: Floats | None = None,
     pinned: tuple[Ints, Ints] | None = None,
     k: int = 32,
+    keep: int | None = None,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
 
@@ -178,6 +200,18 @@ def solve(
     ri, vi, cost = evaluated(
         np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
     )
+    # LAPJVsp's time grows with the number of columns, so keep only each request's `keep`
+    # cheapest feasible pairs at first; the cheapest one dropped bounds what it has not got
+    dropped = np.full(n_req, np.inf)
+    shelf = (ri[:0], vi[:0], cost[:0])
+    if keep is not None:
+        order = np.lexsort((vi, cost, ri))
+        ri, vi, cost = ri[order], vi[order], cost[order]
+        rank = np.arange(ri.size) - np.searchsorted(ri, ri)
+        out = rank >= keep
+        np.minimum.at(dropped, ri[out], cost[out])
+        shelf = (ri[out], vi[out], cost[out])
+        ri, vi, cost = ri[~out], vi[~out], cost[~out]
 
     def look_within(requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats]:
         """Feasible pairs among every volunteer within radius_m of each request."""
@@ -201,7 +235,7 @@ def solve(
         cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
         # the cheapest pair a request has not seen costs at least this much; it could improve
         # the optimum only where its shifted weight undercuts the request's potential
-        unseen = np.minimum(horizon, bonus_horizon + bonus)
+        unseen = np.minimum(np.minimum(horizon, bonus_horizon + bonus), dropped)
         widen = np.flatnonzero(unseen - shift + potential < -1e-9).astype(np.int64)
         if widen.size == 0:
             return Solution(volunteer_of, cost_of, k, widenings, int(ri.size))
@@ -211,10 +245,14 @@ def solve(
         needed = -potential[widen] + shift - bonus[widen]
         before = np.where(np.isfinite(horizon[widen]), horizon[widen], 0.0)
         radius = np.maximum(needed * 1.1, before * 2)
+        # a widened request gets back what was dropped, and keeps every pair it finds
+        dropped[widen] = np.inf
+        back = np.isin(shelf[0], widen)
         new_ri, new_vi, new_cost = look_within(widen, radius)
-        ri = np.concatenate((ri, new_ri))
-        vi = np.concatenate((vi, new_vi))
-        cost = np.concatenate((cost, new_cost))
+        ri = np.concatenate((ri, new_ri, shelf[0][back]))
+        vi = np.concatenate((vi, new_vi, shelf[1][back]))
+        cost = np.concatenate((cost, new_cost, shelf[2][back]))
+        shelf = (shelf[0][~back], shelf[1][~back], shelf[2][~back])
 
 
 def solve_dense(cost: Floats) -> Ints:
