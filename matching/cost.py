@@ -57,14 +57,20 @@ def slot_overlap_min(
     window_len: minutes, (P,); slot_start/slot_end: minutes of the week, (P, S), empty slots
     padded with start == end. Windows longer than a week meet each slot several times.
     """
-    weeks = int(np.ceil((window_start + window_len).max(initial=0.0) / MINUTES_PER_WEEK)) + 1
-    ws = window_start[:, None]
-    we = (window_start + window_len)[:, None]
-    best = np.zeros(window_start.shape[0], dtype=np.float64)
-    for k in range(weeks):
+    window_end = window_start + window_len
+    weeks = int(np.ceil(window_end.max(initial=0.0) / MINUTES_PER_WEEK))
+    overlap = np.minimum(window_end[:, None], slot_end) - np.maximum(
+        window_start[:, None], slot_start
+    )
+    best: Floats = overlap.max(axis=1, initial=0.0)
+    for k in range(1, weeks):
         shift = k * MINUTES_PER_WEEK
-        overlap = np.minimum(we, slot_end + shift) - np.maximum(ws, slot_start + shift)
-        best = np.maximum(best, overlap.max(axis=1, initial=0.0))
+        # the slots' k-th week matters only to windows that reach into it
+        p = np.flatnonzero(window_end > shift)
+        overlap = np.minimum(window_end[p, None], slot_end[p] + shift) - np.maximum(
+            window_start[p, None], slot_start[p] + shift
+        )
+        best[p] = np.maximum(best[p], overlap.max(axis=1, initial=0.0))
     return best
 
 
