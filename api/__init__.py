@@ -14,16 +14,30 @@ from flask import Flask, g, redirect, send_from_directory
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import Session, sessionmaker
+from werkzeug.routing import IntegerConverter
 
 from db import default_database_url, make_engine
 
 API_PREFIX = "/api/v1"
+MAX_ID = 2**31 - 1
+
+
+class IdConverter(IntegerConverter):
+    """werkzeug's int converter, bounded to what a PostgreSQL INTEGER id can hold."""
+
+    def __init__(self, url_map: Any, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", MAX_ID)
+        super().__init__(url_map, *args, **kwargs)
+
+
 _SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database, API blueprints, errors, commands."""
     app = Flask(__name__, instance_relative_config=True)
+    # ids are PostgreSQL INTEGERs: a larger number in a path is simply not found (404)
+    app.url_map.converters["int"] = IdConverter
     app.config.from_mapping(
         SECRET_KEY=os.environ.get("SECRET_KEY"),
         DATABASE_URL=None,
@@ -140,6 +154,9 @@ def _register_api(app: Flask) -> None:
     from api.errors import SasaeaiApi, register_error_handlers
 
     api = SasaeaiApi(app)
+    api.register_converter(
+        IdConverter, lambda _: {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+    )
     api.spec.components.security_scheme(
         "bearer", {"type": "http", "scheme": "bearer", "description": "API token or shop key"}
     )

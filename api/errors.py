@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from flask_smorest import Api
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
@@ -97,6 +97,12 @@ def register_error_handlers(app: Flask) -> None:
         errors = {"json": error.errors} if error.errors else None
         return error_response(code, error.message, errors)
 
+    @app.errorhandler(DataError)
+    def _data(error: DataError) -> Response:
+        # a value the database cannot hold that validation let through: bad input, not a crash
+        log.info("data error on %s: %s", request.path, error.orig)
+        return error_response(422, "A value is out of the range the database can store.")
+
     @app.errorhandler(IntegrityError)
     def _integrity(error: IntegrityError) -> Response:
         log.info("integrity conflict on %s: %s", request.path, error.orig)
@@ -115,7 +121,37 @@ def register_error_handlers(app: Flask) -> None:
         has_body = request.method in ("POST", "PATCH", "PUT") and request.content_length
         if has_body and not request.is_json:
             return error_response(415, "Send the body as JSON (Content-Type: application/json).")
+        bad = _unstorable_text(request.args.to_dict(flat=False))
+        if bad is None and has_body:
+            bad = _unstorable_text(request.get_json(silent=True))
+        if bad is not None:
+            return error_response(
+                422, "Text may not contain NUL characters or unpaired surrogates.", bad
+            )
         return None
+
+
+def _unstorable_text(value: Any, path: str = "") -> dict[str, Any] | None:
+    """Find text no database column can hold (NUL, lone surrogates) anywhere in the input."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return {"input": {path or "body": ["Not valid Unicode text."]}}
+        if "\x00" in value:
+            return {"input": {path or "body": ["NUL characters are not allowed."]}}
+        return None
+    items: Any = ()
+    if isinstance(value, dict):
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    for key, item in items:
+        key_problem = _unstorable_text(key, path) if isinstance(key, str) else None
+        found = key_problem or _unstorable_text(item, f"{path}.{key}" if path else str(key))
+        if found is not None:
+            return found
+    return None
 
 
 def commit_or_error_response(session: Session) -> Response | None:

@@ -12,11 +12,21 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from matching.models import REQUEST_STATUSES
 
 TOKYO = ZoneInfo("Asia/Tokyo")
+#: Ids are PostgreSQL INTEGERs; a larger number is bad input (422), never an overflow (500).
+MAX_ID = 2**31 - 1
+#: Times outside these years are typing mistakes; refusing them also keeps datetime in range.
+YEARS = (2000, 2100)
 _HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 
 
 class LocalDateTime(fields.AwareDateTime):
     """An ISO 8601 time that must carry its offset; written back in Asia/Tokyo."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        moment: dt.datetime = super()._deserialize(value, attr, data, **kwargs)
+        if not YEARS[0] <= moment.year <= YEARS[1]:
+            raise ValidationError(f"Give a time between the years {YEARS[0]} and {YEARS[1]}.")
+        return moment
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -74,7 +84,7 @@ def _codes(description: str) -> fields.List:
 
 
 class PageQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=50, validate=validate.Range(min=1, max=200))
 
 
@@ -265,7 +275,9 @@ class TrialSignupOut(Schema):
 
 
 class HelpRequestCreate(Schema):
-    resident_id = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    resident_id = fields.Integer(
+        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
+    )
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     window_start = LocalDateTime(required=True)
     window_end = LocalDateTime(required=True)
@@ -397,7 +409,7 @@ class TaskOut(AssignmentOut):
 
 
 class AssignmentQuery(PageQuery):
-    volunteer_id = fields.Integer(validate=validate.Range(min=1))
+    volunteer_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
     status = fields.String(
         validate=validate.OneOf(
             ["proposed", "accepted", "completed", "declined", "cancelled", "no_show"]
@@ -433,7 +445,7 @@ class PointRulesPatch(Schema):
 
 
 class PointsQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1))
+    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
@@ -489,7 +501,7 @@ class VoucherCreate(Schema):
     points = fields.Integer(
         required=True,
         strict=True,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "a positive multiple of the voucher unit (default 500)"},
     )
 
@@ -585,7 +597,7 @@ class SettlementQuery(PageQuery):
         metadata={"description": "YYYY-MM, local time (default: this month)"},
     )
     shop_id = fields.Integer(
-        validate=validate.Range(min=1), metadata={"description": "admin only: one shop"}
+        validate=validate.Range(min=1, max=MAX_ID), metadata={"description": "admin only: one shop"}
     )
 
 
@@ -593,7 +605,7 @@ class SettlementCsvQuery(Schema):
     month = fields.String(
         required=True, validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM.")
     )
-    shop_id = fields.Integer(validate=validate.Range(min=1))
+    shop_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
 
 class SettlementShopOut(Schema):

@@ -80,3 +80,76 @@ def test_openapi_describes_the_contract_and_docs_are_served_offline(api):
     asset = api.get("/docs-assets/swagger-ui-bundle.js")
     assert asset.status_code == 200
     asset.close()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/residents/2147483648",
+        "/api/v1/residents/99999999999999999999",
+        "/api/v1/volunteers/9223372036854775808/points",
+        "/api/v1/match-runs/2147483648",
+    ],
+)
+def test_ids_beyond_an_integer_column_are_404_not_500(api, coordinator, path):
+    response = api.get(path, token=coordinator)
+    assert response.status_code == 404
+    assert response.is_json
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "page=4611686018427387904",
+        "from=0001-01-01T00:00:00%2B09:00",
+        "to=9999-12-31T23:59:59-14:00",
+    ],
+)
+def test_out_of_range_numbers_and_times_in_queries_are_422(api, coordinator, query):
+    response = api.get(f"/api/v1/help-requests?{query}", token=coordinator)
+    assert response.status_code == 422
+    assert response.is_json
+
+
+def test_out_of_range_numbers_and_times_in_bodies_are_422(api, coordinator, make_resident):
+    resident = make_resident()
+    huge = api.post(
+        "/api/v1/help-requests",
+        {
+            "resident_id": 2**63,
+            "category": "garbage",
+            "window_start": "2030-01-01T07:00:00+09:00",
+            "window_end": "2030-01-01T08:00:00+09:00",
+        },
+        token=coordinator,
+    )
+    assert huge.status_code == 422
+    far = api.post(
+        "/api/v1/help-requests",
+        {
+            "resident_id": resident.id,
+            "category": "garbage",
+            "window_start": "9999-12-31T20:00:00-14:00",
+            "window_end": "9999-12-31T23:00:00-14:00",
+        },
+        token=coordinator,
+    )
+    assert far.status_code == 422
+    assert (
+        api.post(
+            "/api/v1/match-runs", {"window_from": "0001-01-01T00:00:00+09:00"}, token=coordinator
+        ).status_code
+        == 422
+    )
+
+
+@pytest.mark.parametrize("name", ["a\u0000b", "\ud800"])
+def test_text_no_database_can_store_is_422_and_changes_nothing(api, coordinator, name):
+    body = {"name": name, "address": "x", "lat": 35.6, "lon": 139.6, "zone": "z"}
+    response = api.client.post(
+        "/api/v1/residents",
+        data=__import__("json").dumps(body),
+        headers={"Authorization": f"Bearer {coordinator}", "Content-Type": "application/json"},
+    )
+    assert response.status_code == 422
+    assert response.is_json
