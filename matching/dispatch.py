@@ -433,9 +433,16 @@ def complete(session: Session, *, assignment_id: int, now: dt.datetime | None = 
     assignment = get_assignment(session, assignment_id=assignment_id)
     if assignment.status == "completed":
         return assignment
-    assignment = _move(
-        session, assignment_id=assignment_id, to="completed", volunteer_id=None, now=now
-    )
+    try:
+        assignment = _move(
+            session, assignment_id=assignment_id, to="completed", volunteer_id=None, now=now
+        )
+    except Conflict:
+        # a retry racing the first completion: once that one committed, this is the same task
+        session.refresh(assignment)
+        if assignment.status == "completed":
+            return assignment
+        raise
     on_completed(session, assignment=assignment, now=now)
     return assignment
 

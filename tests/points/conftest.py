@@ -159,7 +159,7 @@ def committed(engine: Engine) -> Iterator[Engine]:
             table: conn.execute(
                 text(f"SELECT COALESCE(MAX(id), 0) FROM {table}")  # noqa: S608 - fixed names
             ).scalar_one()
-            for table in ("volunteers", "shops", "residents", "users")
+            for table in ("volunteers", "shops", "residents", "users", "match_runs")
         }
     yield engine
     with engine.begin() as conn:
@@ -173,6 +173,7 @@ def committed(engine: Engine) -> Iterator[Engine]:
         conn.execute(
             text("DELETE FROM help_requests WHERE resident_id > :r"), {"r": marks["residents"]}
         )
+        conn.execute(text("DELETE FROM match_runs WHERE id > :m"), {"m": marks["match_runs"]})
         conn.execute(
             text("DELETE FROM api_tokens WHERE volunteer_id > :v OR shop_id > :s"),
             {"v": marks["volunteers"], "s": marks["shops"]},
@@ -187,3 +188,5 @@ def committed(engine: Engine) -> Iterator[Engine]:
         conn.execute(text("DELETE FROM volunteers WHERE id > :v"), {"v": marks["volunteers"]})
         conn.execute(text("DELETE FROM residents WHERE id > :r"), {"r": marks["residents"]})
         conn.execute(text("DELETE FROM shops WHERE id > :s"), {"s": marks["shops"]})
+        conn.execute(text("DELETE FROM api_tokens WHERE user_id > :u"), {"u": marks["users"]})
+        conn.execute(text("DELETE FROM users WHERE id > :u"), {"u": marks["users"]})

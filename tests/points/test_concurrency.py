@@ -157,3 +157,61 @@ def test_a_task_completed_twice_at_once_is_credited_once(committed):
             select(Account.balance).where(Account.volunteer_id == volunteer_id)
         )
     assert balance == 100
+
+
+def test_retried_completions_racing_each_other_all_answer_200_and_credit_once(app, committed):
+    """Several SC screens confirm the same task at once: each sees it completed, one credit."""
+    from access.models import ApiToken, User
+    from access.tokens import new_token
+    from matching import dispatch
+    from points.models import Transfer
+    from tests.conftest import local
+
+    token, token_hash = new_token()
+    with Session(committed) as s, s.begin():
+        user = User(name="sc-race", role="coordinator")
+        s.add(user)
+        s.flush()
+        s.add(ApiToken(token_hash=token_hash, role="coordinator", user_id=user.id))
+        resident = matching.create_resident(
+            s, name="r", address="x", zone="競争町", lat=35.6432, lon=139.671
+        )
+        matching.create_help_request(
+            s,
+            resident_id=resident.id,
+            category="garbage",
+            window_start=local(2, 7),
+            window_end=local(2, 9),
+        )
+        matching.create_volunteer(
+            s,
+            name="v",
+            birth_year=1960,
+            zone="競争町",
+            lat=35.6433,
+            lon=139.671,
+            skills=["garbage"],
+            availability=ALL_WEEK,
+        )
+        run = dispatch.run_match(s, zone="競争町", created_by_id=user.id)
+        [assignment] = run.assignments
+        dispatch.accept(s, assignment_id=assignment.id)
+        assignment_id = assignment.id
+    statuses: list[int] = []
+
+    def complete() -> None:
+        response = app.test_client().post(
+            f"/api/v1/assignments/{assignment_id}/complete",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=complete) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 8
+    with Session(committed) as s:
+        credits = s.scalars(select(Transfer).where(Transfer.assignment_id == assignment_id)).all()
+    assert len(credits) == 1
