@@ -358,7 +358,7 @@ class UnmatchedOut(Schema):
     reason = fields.String(
         metadata={
             "description": "nobody_nearby | no_skill | trial_only | not_available | declined"
-            " | all_taken"
+            " | busy | all_taken"
         }
     )
     detail = fields.String(metadata={"description": "the reason in words, for the SC"})

@@ -11,13 +11,13 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, NotFound, utcnow
-from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
+from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
 from matching.models import (
     Assignment,
@@ -74,6 +74,13 @@ def _open_requests(
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
+class Loaded(NamedTuple):
+    requests: list[RequestSpec]
+    volunteers: list[VolunteerSpec]
+    #: Requests in scope that somebody declined (the others were excluded as busy only).
+    declined: frozenset[int] = frozenset()
+
+
 def load_specs(
     session: Session,
     *,
@@ -81,12 +88,12 @@ def load_specs(
     window_from: dt.datetime | None = None,
     window_to: dt.datetime | None = None,
     now: dt.datetime | None = None,
-) -> tuple[list[RequestSpec], list[VolunteerSpec]]:
+) -> Loaded:
     """Load the open requests in scope and every volunteer who could reach one of them."""
     now = now or utcnow()
     rows = _open_requests(session, zone=zone, window_from=window_from, window_to=window_to, now=now)
     if not rows:
-        return [], []
+        return Loaded([], [])
     skills_of_category: dict[int, set[str]] = defaultdict(set)
     for category_id, code in session.execute(select(category_skills)):
         skills_of_category[category_id].add(code)
@@ -99,11 +106,15 @@ def load_specs(
             required_skills=frozenset(skills_of_category[category_id]),
             duration_min=duration,
             trial_ok=trial_ok,
-            window_start=start,
+            # only what is left of a window that has begun can still be used
+            window_start=max(start, now),
             window_end=end,
         )
         for rid, resident_id, lat, lon, category_id, duration, trial_ok, start, end in rows
+        if end - max(start, now) >= dt.timedelta(minutes=duration)
     ]
+    if not requests:
+        return Loaded([], [])
 
     # only volunteers whose reach can touch the requests' bounding box
     reach = session.scalar(select(func.max(Volunteer.max_distance_m))) or 0
@@ -151,6 +162,7 @@ def load_specs(
     recent: dict[int, int] = defaultdict(int)
     completed: dict[int, int] = defaultdict(int)
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    declined_requests: set[int] = set()
     history = session.execute(
         select(
             Assignment.volunteer_id,
@@ -171,6 +183,7 @@ def load_specs(
         if status == "declined":
             if hid in in_scope:
                 excluded[vid].add(hid)
+                declined_requests.add(hid)
             continue
         if status == "completed":
             completed[vid] += 1
@@ -201,7 +214,7 @@ def load_specs(
         )
         for vid, lat, lon, max_distance, status in people
     ]
-    return requests, volunteers
+    return Loaded(requests, volunteers, frozenset(declined_requests))
 
 
 def run_match(
@@ -219,7 +232,7 @@ def run_match(
     weights = weights or CostWeights()
     started = time.perf_counter()
     _lock_match_runs(session)
-    requests, volunteers = load_specs(
+    requests, volunteers, declined = load_specs(
         session, zone=zone, window_from=window_from, window_to=window_to, now=now
     )
     loaded = time.perf_counter()
@@ -237,10 +250,7 @@ def run_match(
         matched_count=len(result.proposals),
         total_cost=float(sum(p.cost for p in result.proposals)),
         params={"weights": asdict(weights)},
-        unmatched=[
-            {"help_request_id": u.request_id, "reason": u.reason, "detail": u.detail}
-            for u in result.unmatched
-        ],
+        unmatched=[_explained(u, declined) for u in result.unmatched],
     )
     session.add(run)
     session.flush()
@@ -287,6 +297,20 @@ def run_match(
     session.flush()
     session.expire(run, ["assignments"])
     return run
+
+
+BUSY = (
+    "busy",
+    "近くで活動できる担い手は、同じ時間に別の活動（提案中・承諾済み）が入っています。",
+)
+
+
+def _explained(unmatched: Unmatched, declined: frozenset[int]) -> dict[str, Any]:
+    """The engine knows exclusions only; a request nobody declined was excluded as busy."""
+    reason, detail = unmatched.reason, unmatched.detail
+    if reason == "declined" and unmatched.request_id not in declined:
+        reason, detail = BUSY
+    return {"help_request_id": unmatched.request_id, "reason": reason, "detail": detail}
 
 
 def _chunks(items: Sequence[int], size: int) -> list[Sequence[int]]:

@@ -166,7 +166,8 @@ def test_a_volunteer_busy_in_an_overlapping_window_is_not_proposed_twice(
     make_help_request(resident=make_resident(**north(30)))  # same window
     result = run(api, coordinator)
     assert result["assignments"] == []
-    assert len(result["unmatched"]) == 1
+    [unmatched] = result["unmatched"]
+    assert unmatched["reason"] == "busy"
 
 
 def test_continuity_prefers_a_volunteer_who_helped_this_resident(
@@ -319,3 +320,21 @@ def test_two_runs_at_once_never_propose_a_request_twice(app, committed, engine):
             .all()
         )
     assert sorted(live) == sorted(p["help_request_id"] for p in proposals)
+
+
+def test_a_window_that_has_begun_is_matched_on_what_is_left(
+    api, coordinator, make_help_request, make_volunteer, session
+):
+    import datetime as dt
+
+    now = dt.datetime.now(dt.UTC)
+    # 15 minutes of ゴミ出し, but only 10 minutes of the window are left
+    request = make_help_request(
+        window_start=now - dt.timedelta(minutes=50), window_end=now + dt.timedelta(minutes=10)
+    )
+    make_volunteer()
+    result = run(api, coordinator)
+    assert result["assignments"] == []
+    assert result["stats"]["requests"] == 0
+    session.refresh(request)
+    assert request.status == "open"
