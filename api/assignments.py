@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from types import SimpleNamespace
 from typing import Any
 
 from flask_smorest import Blueprint, abort
@@ -10,10 +12,14 @@ from api import get_session
 from api.auth import principal, require
 from api.pages import page_of
 from api.schemas import AssignmentQuery, TaskOut, TaskPage
+from db import utcnow
 from matching import dispatch
 from matching.models import Assignment
 
 blp = Blueprint("assignments", __name__, description="Assignments and their lifecycle")
+
+#: How long after the window a volunteer with an accepted task still sees the address and phone.
+VOLUNTEER_SEES_RESIDENT_AFTER = dt.timedelta(hours=2)
 
 
 class _Task:
@@ -21,8 +27,17 @@ class _Task:
 
     def __init__(self, assignment: Assignment, *, staff: bool) -> None:
         self._a = assignment
-        visible = staff or assignment.status == "accepted"
-        self.resident = assignment.help_request.resident if visible else None
+        resident = assignment.help_request.resident
+        self.resident: Any = None
+        if staff:
+            self.resident = resident
+        elif assignment.status == "accepted" and utcnow() <= (
+            assignment.help_request.window_end + VOLUNTEER_SEES_RESIDENT_AFTER
+        ):
+            # the volunteer needs to find and call the resident, not read the SC's notes
+            self.resident = SimpleNamespace(
+                name=resident.name, address=resident.address, phone=resident.phone, notes=None
+            )
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._a, name)

@@ -404,7 +404,10 @@ class TaskOut(AssignmentOut):
     resident = fields.Nested(
         TaskResidentOut,
         allow_none=True,
-        metadata={"description": "shown to staff, and to the volunteer while the task is accepted"},
+        metadata={
+            "description": "shown to staff; to the volunteer (without notes) while the task is"
+            " accepted, until two hours after its window"
+        },
     )
 
 

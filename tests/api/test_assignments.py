@@ -155,6 +155,7 @@ def test_the_residents_address_is_shown_to_the_volunteer_only_while_accepted(
     shown = api.get(path, token=token).get_json()
     assert shown["resident"]["address"] == "東京都世田谷区太子堂4-1-1"
     assert shown["resident"]["phone"] == "03-1234-5678"
+    assert shown["resident"]["notes"] is None  # the SC's notes stay with the SC
     assert shown["category"] == "garbage" and shown["window_start"] == local(2, 7).isoformat()
     api.post(f"{path}/complete", token=coordinator)
     assert api.get(path, token=token).get_json()["resident"] is None
@@ -167,3 +168,16 @@ def test_a_volunteer_lists_their_own_tasks(api, proposal):
     listed = api.get("/api/v1/assignments?status=proposed", token=token).get_json()
     assert [a["id"] for a in listed["items"]] == [assignment]
     assert listed["total"] == 1
+
+
+def test_the_address_is_hidden_again_once_the_window_is_long_past(
+    api, coordinator, proposal, session
+):
+    import datetime as dt
+
+    assignment, token, request = proposal
+    api.post(f"/api/v1/assignments/{assignment}/accept", token=token)
+    request.window_start = dt.datetime.now(dt.UTC) - dt.timedelta(hours=5)
+    request.window_end = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
+    session.flush()
+    assert api.get(f"/api/v1/assignments/{assignment}", token=token).get_json()["resident"] is None
