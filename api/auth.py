@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -46,12 +47,12 @@ def current_principal() -> Principal | None:
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() == "bearer" and token.strip():
+        presented = hash_token(token.strip())
         row = get_session().scalar(
-            select(ApiToken).where(
-                ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked_at.is_(None)
-            )
+            select(ApiToken).where(ApiToken.token_hash == presented, ApiToken.revoked_at.is_(None))
         )
-        if row is not None:
+        # the index finds the row; the final comparison takes the same time however it differs
+        if row is not None and hmac.compare_digest(row.token_hash, presented):
             principal = Principal(
                 role=row.role,
                 token_id=row.id,

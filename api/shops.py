@@ -118,6 +118,11 @@ def list_redemptions(query: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _cell(text: str) -> str:
+    """Keep Excel from running a shop's name or address as a formula (CSV injection)."""
+    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 @blp.route("/redemptions.csv")
 @require("admin")
 @blp.arguments(SettlementCsvQuery, location="query")
@@ -137,7 +142,9 @@ def settlement_csv(query: dict[str, Any]) -> Response:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["精算月", "協力店ID", "協力店名", "住所", "件数", "ポイント", "金額(円)"])
     for s in shops:
-        writer.writerow([month, s.shop_id, s.name, s.address, s.count, s.points, s.total_yen])
+        writer.writerow(
+            [month, s.shop_id, _cell(s.name), _cell(s.address), s.count, s.points, s.total_yen]
+        )
     writer.writerow(
         [
             month,

@@ -139,6 +139,23 @@ class Api:
         return self.call("PATCH", path, json, token=token, **kw)
 
 
+@pytest.fixture(autouse=True)
+def ledger_invariants(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After every test that used the database, every ledger invariant of domain.md holds.
+
+    Tests on committed data check in their own fixture; pure tests have no session.
+    """
+    if "session" not in request.fixturenames or "committed" in request.fixturenames:
+        yield
+        return
+    session: Session = request.getfixturevalue("session")
+    yield
+    from points.invariants import check
+
+    session.expire_all()
+    assert check(session) == []
+
+
 @pytest.fixture
 def api(app: Flask, session: Session) -> Api:
     return Api(app.test_client())

@@ -22,19 +22,6 @@ SECRET = "test-secret-key"
 _serial = itertools.count(1)
 
 
-@pytest.fixture(autouse=True)
-def ledger_invariants(request: pytest.FixtureRequest) -> Iterator[None]:
-    """After every test, every invariant of domain.md holds (tests on committed data check
-    in their own fixture; pure tests need no database)."""
-    if getattr(request.module, "PURE", False) or "committed" in request.fixturenames:
-        yield
-        return
-    session: Session = request.getfixturevalue("session")
-    yield
-    session.expire_all()
-    assert check(session) == []
-
-
 def tokyo(y: int, m: int, d: int, hh: int = 12, mm: int = 0) -> dt.datetime:
     return dt.datetime(y, m, d, hh, mm, tzinfo=TOKYO)
 

@@ -11,7 +11,6 @@ from points import codes, ledger, rules
 from points.ledger import LedgerError, Leg
 from tests.conftest import TOKYO
 
-PURE = True
 CODE = re.compile(r"^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){3}$")
 
 

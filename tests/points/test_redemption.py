@@ -200,3 +200,19 @@ def test_redemption_moves_liability_to_the_shop(session, volunteer, fund, make_s
     assert redemption.voucher.status == "redeemed"
     assert session.scalar(select(Account.balance).where(Account.id == liability)) == before - 500
     assert session.scalar(select(func.count()).select_from(Redemption)) >= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "cell"),
+    [
+        ('=HYPERLINK("x")', '\'=HYPERLINK("x")'),
+        ("+81 世田谷", "'+81 世田谷"),
+        ("-1", "'-1"),
+        ("@SUM", "'@SUM"),
+        ("三軒茶屋 青果店", "三軒茶屋 青果店"),
+    ],
+)
+def test_settlement_csv_cells_cannot_become_formulas(text, cell):
+    from api.shops import _cell
+
+    assert _cell(text) == cell
