@@ -109,3 +109,11 @@ def test_the_signup_form_is_rate_limited(engine, database_url):
     response = client.post("/api/v1/trial-signups", json={})
     assert response.get_json()["code"] == 429
     assert "Retry-After" in response.headers
+
+
+def test_a_place_outside_the_23_wards_is_422(api, session):
+    before = count(session)
+    response = api.post("/api/v1/trial-signups", {**JIRO, "lat": -33.9, "lon": 151.2})
+    assert response.status_code == 422
+    assert "lat" in response.get_json()["errors"]["json"]
+    assert count(session) == before
