@@ -34,7 +34,19 @@ def find_chome(name: str) -> Chome:
     )
 
 
+#: A point farther than this from every 町丁目 point is not in the 23 wards.
+SERVICE_AREA_M = 2000.0
+
+
 def nearest_chome(lat: float, lon: float) -> Chome:
-    """Return the 町丁目 whose representative point is nearest (equirectangular is enough)."""
+    """Return the 町丁目 whose point is nearest; refuse a point outside the 23 wards."""
     cos_lat = math.cos(math.radians(lat))
-    return min(load_chome(), key=lambda c: (c.lat - lat) ** 2 + ((c.lon - lon) * cos_lat) ** 2)
+    chome = min(load_chome(), key=lambda c: (c.lat - lat) ** 2 + ((c.lon - lon) * cos_lat) ** 2)
+    # equirectangular is exact enough at these distances
+    metres = 111_195.0 * math.hypot(chome.lat - lat, (chome.lon - lon) * cos_lat)
+    if metres > SERVICE_AREA_M:
+        raise InvalidInput(
+            "This place is outside the service area.",
+            {"lat": ["The place must be in one of Tokyo's 23 wards."]},
+        )
+    return chome
