@@ -246,7 +246,8 @@ def credit_completed_task(
                 kind="credit",
                 volunteer_id=volunteer_id,
                 assignment_id=assignment_id,
-                fiscal_year=calendar.fiscal_year_at(now),
+                # points belong to the year of the activity, not of the confirmation
+                fiscal_year=calendar.fiscal_year_of(activity_date),
                 activity_date=activity_date,
                 reason=reason,
                 created_at=now,
@@ -409,6 +410,16 @@ def exchange(
             if status == "trial"
             else f"This volunteer is {status}; only active volunteers exchange points."
         )
+    # points that lapsed since the last cron run are not the volunteer's to spend
+    _expire_points_of(
+        session,
+        volunteer_id,
+        calendar.last_expired_fiscal_year(now),
+        system_account_id(session, "expired"),
+        now,
+        ExpiryReport(),
+    )
+    _, balance = _lock_volunteer_account(session, volunteer_id)
     fiscal_year = calendar.fiscal_year_at(now)
     exchanged = exchanged_in_fiscal_year(
         session, volunteer_id=volunteer_id, fiscal_year=fiscal_year
@@ -728,6 +739,13 @@ def reverse(
     already = session.scalar(select(Transfer.id).where(Transfer.reverses_id == transfer_id))
     if already is not None:
         raise Conflict(f"Transfer {transfer_id} was already reversed by transfer {already}.")
+    if original.fiscal_year is not None and original.fiscal_year <= (
+        calendar.last_expired_fiscal_year(now)
+    ):
+        raise Conflict(
+            f"Transfer {transfer_id} credited points of fiscal year {original.fiscal_year},"
+            " which have lapsed: reversing it now would take points the volunteer earned later."
+        )
     account_id, balance = _lock_volunteer_account(session, original.volunteer_id)
     credited = session.scalar(
         select(Entry.amount).where(Entry.transfer_id == transfer_id, Entry.account_id == account_id)
@@ -803,16 +821,26 @@ def summary(session: Session, *, volunteer_id: int, now: dt.datetime) -> PointsS
         session, volunteer_id=volunteer_id, fiscal_year=fiscal_year
     )
     expiring: list[Expiring] = []
+    lapsed = 0
     if account is not None:
-        credits, debited, _ = _ledger_position(session, account.id)
+        credits, debited, expired_years = _ledger_position(session, account.id)
         for year, points in sorted(ledger.unspent_by_fiscal_year(credits, debited).items()):
             expiring.append(Expiring(year, points, calendar.points_expire_at(year)))
+        # lapsed but not yet expired by cron: an exchange would expire them first
+        lapsed = sum(
+            ledger.points_to_expire(
+                credits,
+                debited,
+                through_fiscal_year=calendar.last_expired_fiscal_year(now),
+                already_expired=expired_years,
+            ).values()
+        )
     return PointsSummary(
         volunteer_id=volunteer_id,
         status=status,
         balance=balance,
         exchangeable=calendar.exchangeable(
-            balance=balance,
+            balance=balance - lapsed,
             exchanged_this_year=exchanged,
             rules=rules,
             may_exchange=status == "active",

@@ -238,3 +238,14 @@ def test_vouchers_keep_their_state_constraints(session, volunteer, fund):
     with pytest.raises(DBAPIError):
         session.execute(update(Account).where(Account.volunteer_id == v.id).values(balance=-1))
     savepoint.rollback()
+
+
+def test_lapsed_points_cannot_be_exchanged_before_cron_runs(session, volunteer, fund):
+    v, _ = volunteer
+    fund(v, 500, start=tokyo(2024, 10, 1))  # fiscal 2024: lapses on 1 April 2026
+    now = tokyo(2026, 4, 2)
+    assert services.summary(session, volunteer_id=v.id, now=now).exchangeable == 0
+    with pytest.raises(Conflict):
+        services.exchange(
+            session, volunteer_id=v.id, points=500, idempotency_key="late", secret=SECRET, now=now
+        )
