@@ -411,15 +411,14 @@ def exchange(
             else f"This volunteer is {status}; only active volunteers exchange points."
         )
     # points that lapsed since the last cron run are not the volunteer's to spend
-    _expire_points_of(
-        session,
-        volunteer_id,
-        calendar.last_expired_fiscal_year(now),
-        system_account_id(session, "expired"),
-        now,
-        ExpiryReport(),
+    through = calendar.last_expired_fiscal_year(now)
+    credits, debited, expired_years = _ledger_position(session, account_id)
+    lapsed = sum(
+        ledger.points_to_expire(
+            credits, debited, through_fiscal_year=through, already_expired=expired_years
+        ).values()
     )
-    _, balance = _lock_volunteer_account(session, volunteer_id)
+    balance -= lapsed
     fiscal_year = calendar.fiscal_year_at(now)
     exchanged = exchanged_in_fiscal_year(
         session, volunteer_id=volunteer_id, fiscal_year=fiscal_year
@@ -437,6 +436,9 @@ def exchange(
             {"points": [f"The balance is {balance}."]},
         )
 
+    if lapsed:  # refusals write nothing; an exchange first expires what lapsed
+        expired_account = system_account_id(session, "expired")
+        _expire_points_of(session, volunteer_id, through, expired_account, now, ExpiryReport())
     salt = codes.new_salt()
     code = codes.derive_code(secret, salt, _code_context(volunteer_id))
     liability = system_account_id(session, "voucher_liability")

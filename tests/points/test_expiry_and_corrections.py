@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
+from db import Conflict
 from points import services
 from points.models import Account, Entry, Transfer, Voucher
 from tests.points.conftest import SECRET, tokyo
