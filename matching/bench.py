@@ -29,7 +29,7 @@ import numpy as np
 
 from matching.cost import Weights, evaluate_pairs
 from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
-from matching.engine import _arrays, plan
+from matching.engine import dense_costs, plan, to_arrays
 from matching.geography import load_chome, sample_points
 from matching.solver import greedy_nearest, solve_dense
 
@@ -103,23 +103,6 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def _dense_costs(requests: list[RequestSpec], volunteers: list[VolunteerSpec]) -> np.ndarray:
-    """Build the full cost matrix (inf = infeasible), a block of requests at a time."""
-    req, vol, _ = _arrays(requests, volunteers, TOKYO)
-    w = CostWeights()
-    weights = Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m)
-    n_req, n_vol = len(requests), len(volunteers)
-    cost = np.empty((n_req, n_vol))
-    block = max(1, 2_000_000 // max(n_vol, 1))
-    vi_block = np.tile(np.arange(n_vol, dtype=np.int64), block)
-    for a in range(0, n_req, block):
-        b = min(n_req, a + block)
-        ri = np.repeat(np.arange(a, b, dtype=np.int64), n_vol)
-        pairs = evaluate_pairs(ri, vi_block[: ri.size], req, vol, weights)
-        cost[a:b] = np.where(pairs.feasible, pairs.cost, np.inf).reshape(b - a, n_vol)
-    return cost
-
-
 def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
     """Time and measure one size in this process (called in a fresh subprocess)."""
     ward = WARD if n_req <= 5000 else None
@@ -153,7 +136,7 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
 
     if n_req * n_vol <= DENSE_LIMIT:
         t0 = time.perf_counter()
-        cost = _dense_costs(requests, volunteers)
+        cost = dense_costs(requests, volunteers)
         t1 = time.perf_counter()
         dense_of = solve_dense(cost)
         t2 = time.perf_counter()
@@ -180,7 +163,7 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
     order = np.argsort([r.window_start for r in requests], kind="stable").astype(np.int64)
     greedy_of = greedy_nearest(order, ri.astype(np.int64), vi.astype(np.int64), distance, n_req)
     g = np.flatnonzero(greedy_of >= 0)
-    req, vol, _ = _arrays(requests, volunteers, TOKYO)
+    req, vol = to_arrays(requests, volunteers)
     w = CostWeights()
     weights = Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m)
     greedy_total = float(
@@ -202,7 +185,7 @@ def _near_pairs(
 
     from matching.cost import unit_vectors
 
-    req, vol, _ = _arrays(requests, volunteers, TOKYO)
+    req, vol = to_arrays(requests, volunteers)
     tree = cKDTree(unit_vectors(vol.lat, vol.lon))
     _, idx = tree.query(unit_vectors(req.lat, req.lon), k=min(k, len(volunteers)))
     ri = np.repeat(np.arange(len(requests), dtype=np.int64), idx.shape[1])

@@ -153,37 +153,39 @@ def evaluate_pairs(
     )
 
 
-def first_failing_constraint(
-    ri: int, vi: Ints, req: RequestArrays, vol: VolunteerArrays
-) -> tuple[int, Bools]:
-    """Return how many of one request's candidates survive each constraint, in reason order.
+#: Hard constraints in the order an unmatched request's reason is looked for.
+CONSTRAINT_ORDER = ("distance", "skills", "trial", "availability", "declined")
 
-    The order is: distance, skills, trial, availability, excluded (declined). The returned index
-    is the first constraint that leaves nobody (5 when somebody passes them all); the mask marks
-    who passes all.
+
+def first_failing(ri: Ints, vi: Ints, req: RequestArrays, vol: VolunteerArrays) -> Ints:
+    """Return, per pair's request, the first constraint in CONSTRAINT_ORDER that leaves nobody.
+
+    ri, vi: every volunteer near each request (pairs). The result has one entry per request:
+    the index into CONSTRAINT_ORDER, or len(CONSTRAINT_ORDER) when some pair passes them all;
+    a request without pairs gets 0 (nobody within reach).
     """
-    r = np.full(vi.shape, ri, dtype=np.int64)
+    n = req.lat.shape[0]
+    first = np.full(n, len(CONSTRAINT_ORDER), dtype=np.int64)
+    decided = np.zeros(n, dtype=bool)
     n_vol = vol.lat.shape[0]
-    passing = haversine_m(req.lat[r], req.lon[r], vol.lat[vi], vol.lon[vi]) <= vol.max_distance[vi]
-
-    def check(i: int) -> Bools:
-        if i == 1:
-            ok: Bools = (req.skill_mask[r] & ~vol.skill_mask[vi]) == 0
-        elif i == 2:
-            ok = req.trial_ok[r] | ~vol.is_trial[vi]
-        elif i == 3:
+    for i, name in enumerate(CONSTRAINT_ORDER):
+        if name == "distance":
+            distance = haversine_m(req.lat[ri], req.lon[ri], vol.lat[vi], vol.lon[vi])
+            ok: Bools = distance <= vol.max_distance[vi]
+        elif name == "skills":
+            ok = (req.skill_mask[ri] & ~vol.skill_mask[vi]) == 0
+        elif name == "trial":
+            ok = req.trial_ok[ri] | ~vol.is_trial[vi]
+        elif name == "availability":
             overlap = slot_overlap_min(
-                req.window_start[r], req.window_len[r], vol.slot_start[vi], vol.slot_end[vi]
+                req.window_start[ri], req.window_len[ri], vol.slot_start[vi], vol.slot_end[vi]
             )
-            ok = overlap >= req.duration[r]
+            ok = overlap >= req.duration[ri]
         else:
-            ok = ~_in_sorted(r * n_vol + vi, vol.excluded_keys)
-        return ok
-
-    if not passing.any():
-        return 0, passing
-    for i in range(1, 5):
-        passing = passing & check(i)
-        if not passing.any():
-            return i, passing
-    return 5, passing
+            ok = ~_in_sorted(ri * n_vol + vi, vol.excluded_keys)
+        ri, vi = ri[ok], vi[ok]
+        left = np.bincount(ri, minlength=n) > 0
+        newly = ~left & ~decided
+        first[newly] = i
+        decided |= newly
+    return first

@@ -11,14 +11,16 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from matching.cost import (
+    Bools,
     Floats,
     Ints,
+    PairCosts,
     RequestArrays,
     VolunteerArrays,
     Weights,
     chord_for,
     evaluate_pairs,
-    first_failing_constraint,
+    first_failing,
     unit_vectors,
 )
 from matching.domain import (
@@ -26,12 +28,14 @@ from matching.domain import (
     MatchResult,
     Proposal,
     RequestSpec,
+    Slot,
     Unmatched,
     VolunteerSpec,
 )
-from matching.solver import Bools, solve
+from matching.solver import solve
 
-#: Reason codes in the order the constraints are checked, with the words an SC reads.
+#: Reason codes in the order the constraints are checked (CONSTRAINT_ORDER, then "all taken"),
+#: with the words an SC reads.
 REASONS = (
     ("nobody_nearby", "徒歩圏内（各担い手の移動距離内）に担い手がいません。"),
     ("no_skill", "近くに、この活動に必要なスキルを持つ担い手がいません。"),
@@ -41,47 +45,67 @@ REASONS = (
     ("all_taken", "条件に合う担い手はいますが、他の依頼に割り当てられました。"),
 )
 
+#: Resident ids share a key with volunteer indices in one int64: they must stay below this.
+_RESIDENT_ID_LIMIT = 2**31
+
 
 def _local_week_minutes(requests: Sequence[RequestSpec], tz: ZoneInfo) -> tuple[Floats, Floats]:
+    """Return each window's local start (minutes since Monday 00:00) and local length."""
     start = np.empty(len(requests))
     length = np.empty(len(requests))
     for i, r in enumerate(requests):
+        if r.window_start.tzinfo is None or r.window_end.tzinfo is None:
+            raise ValueError(f"request {r.id}: window times must be timezone-aware")
         local = r.window_start.astimezone(tz)
+        end = r.window_end.astimezone(tz)
         start[i] = local.weekday() * 1440 + local.hour * 60 + local.minute + local.second / 60
-        length[i] = (r.window_end - r.window_start) / dt.timedelta(minutes=1)
+        # wall-clock length, so that slots (wall-clock) compare right across a DST change
+        length[i] = (end.replace(tzinfo=None) - local.replace(tzinfo=None)) / dt.timedelta(
+            minutes=1
+        )
     return start, length
 
 
-def _arrays(
-    requests: Sequence[RequestSpec], volunteers: Sequence[VolunteerSpec], tz: ZoneInfo
-) -> tuple[RequestArrays, VolunteerArrays, dict[str, int]]:
+def to_arrays(
+    requests: Sequence[RequestSpec], volunteers: Sequence[VolunteerSpec], tz: str = "Asia/Tokyo"
+) -> tuple[RequestArrays, VolunteerArrays]:
+    """Turn specs into the arrays cost.py works on (skills as bitmasks, slots in week minutes)."""
+    zone = ZoneInfo(tz)
     vocabulary = sorted(
         {s for r in requests for s in r.required_skills} | {s for v in volunteers for s in v.skills}
     )
     if len(vocabulary) > 62:
         raise ValueError("at most 62 distinct skills fit the skill bitmask")
     bit = {s: 1 << i for i, s in enumerate(vocabulary)}
+    masks: dict[frozenset[str], int] = {}
 
     def mask(skills: frozenset[str]) -> int:
-        return sum(bit[s] for s in skills)
+        # specs share a handful of skill sets: compute each once
+        if skills not in masks:
+            masks[skills] = sum(bit[s] for s in skills)
+        return masks[skills]
 
-    window_start, window_len = _local_week_minutes(requests, tz)
+    window_start, window_len = _local_week_minutes(requests, zone)
+    n_req = len(requests)
     req = RequestArrays(
-        lat=np.array([r.lat for r in requests], dtype=np.float64),
-        lon=np.array([r.lon for r in requests], dtype=np.float64),
-        resident=np.array([r.resident_id for r in requests], dtype=np.int64),
-        skill_mask=np.array([mask(r.required_skills) for r in requests], dtype=np.int64),
-        duration=np.array([r.duration_min for r in requests], dtype=np.float64),
-        trial_ok=np.array([r.trial_ok for r in requests], dtype=bool),
+        lat=np.fromiter((r.lat for r in requests), np.float64, n_req),
+        lon=np.fromiter((r.lon for r in requests), np.float64, n_req),
+        resident=np.fromiter((r.resident_id for r in requests), np.int64, n_req),
+        skill_mask=np.fromiter((mask(r.required_skills) for r in requests), np.int64, n_req),
+        duration=np.fromiter((r.duration_min for r in requests), np.float64, n_req),
+        trial_ok=np.fromiter((r.trial_ok for r in requests), bool, n_req),
         window_start=window_start,
         window_len=window_len,
     )
+    if n_req and (req.resident.min() < 0 or req.resident.max() >= _RESIDENT_ID_LIMIT):
+        raise ValueError("resident ids must be in [0, 2**31)")
     n_vol = len(volunteers)
-    n_slots = max((len(v.slots) for v in volunteers), default=0)
-    slot_start = np.zeros((n_vol, max(n_slots, 1)))
-    slot_end = np.zeros((n_vol, max(n_slots, 1)))
+    n_slots = max(1, max((len(v.slots) for v in volunteers), default=0))
+    slot_start = np.zeros((n_vol, n_slots))
+    slot_end = np.zeros((n_vol, n_slots))
     for j, v in enumerate(volunteers):
         for s, slot in enumerate(v.slots):
+            _check_slot(v.id, slot)
             slot_start[j, s] = slot.weekday * 1440 + slot.start_min
             slot_end[j, s] = slot.weekday * 1440 + slot.end_min
     index_of_request = {r.id: i for i, r in enumerate(requests)}
@@ -91,23 +115,63 @@ def _arrays(
         for rid in v.declined_request_ids
         if rid in index_of_request
     ]
-    helped = [j * 2**31 + rid for j, v in enumerate(volunteers) for rid in v.helped_resident_ids]
+    helped = [
+        j * _RESIDENT_ID_LIMIT + rid
+        for j, v in enumerate(volunteers)
+        for rid in v.helped_resident_ids
+        if 0 <= rid < _RESIDENT_ID_LIMIT
+    ]
     vol = VolunteerArrays(
-        lat=np.array([v.lat for v in volunteers], dtype=np.float64),
-        lon=np.array([v.lon for v in volunteers], dtype=np.float64),
-        max_distance=np.array([v.max_distance_m for v in volunteers], dtype=np.float64),
-        skill_mask=np.array([mask(v.skills) for v in volunteers], dtype=np.int64),
-        is_trial=np.array([v.is_trial for v in volunteers], dtype=bool),
+        lat=np.fromiter((v.lat for v in volunteers), np.float64, n_vol),
+        lon=np.fromiter((v.lon for v in volunteers), np.float64, n_vol),
+        max_distance=np.fromiter((v.max_distance_m for v in volunteers), np.float64, n_vol),
+        skill_mask=np.fromiter((mask(v.skills) for v in volunteers), np.int64, n_vol),
+        is_trial=np.fromiter((v.is_trial for v in volunteers), bool, n_vol),
         slot_start=slot_start,
         slot_end=slot_end,
-        recent_tasks=np.array([v.recent_tasks for v in volunteers], dtype=np.float64),
-        first_task_trial=np.array(
-            [v.is_trial and v.completed_tasks == 0 for v in volunteers], dtype=bool
+        recent_tasks=np.fromiter((v.recent_tasks for v in volunteers), np.float64, n_vol),
+        first_task_trial=np.fromiter(
+            (v.is_trial and v.completed_tasks == 0 for v in volunteers), bool, n_vol
         ),
         excluded_keys=np.unique(np.array(excluded, dtype=np.int64)),
         helped_keys=np.unique(np.array(helped, dtype=np.int64)),
     )
-    return req, vol, bit
+    return req, vol
+
+
+def _check_slot(volunteer_id: int, slot: Slot) -> None:
+    if not (0 <= slot.weekday <= 6 and 0 <= slot.start_min < slot.end_min <= 1440):
+        raise ValueError(f"volunteer {volunteer_id}: bad slot {slot}")
+
+
+def _weights(weights: CostWeights) -> Weights:
+    return Weights(
+        continuity=weights.continuity_bonus_m,
+        load=weights.load_penalty_m_per_task,
+        trial_first=weights.trial_first_task_bonus_m,
+    )
+
+
+def dense_costs(
+    requests: Sequence[RequestSpec],
+    volunteers: Sequence[VolunteerSpec],
+    *,
+    weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
+    tz: str = "Asia/Tokyo",
+) -> Floats:
+    """Return the full cost matrix, np.inf where a pair is infeasible (baselines and tests)."""
+    req, vol = to_arrays(requests, volunteers, tz)
+    w = _weights(weights)
+    n_req, n_vol = len(requests), len(volunteers)
+    cost = np.empty((n_req, n_vol))
+    block = max(1, 2_000_000 // max(n_vol, 1))  # bounded temporaries
+    vi_block = np.tile(np.arange(n_vol, dtype=np.int64), block)
+    for a in range(0, n_req, block):
+        b = min(n_req, a + block)
+        ri = np.repeat(np.arange(a, b, dtype=np.int64), n_vol)
+        pairs = evaluate_pairs(ri, vi_block[: ri.size], req, vol, w)
+        cost[a:b] = np.where(pairs.feasible, pairs.cost, np.inf).reshape(b - a, n_vol)
+    return cost
 
 
 def plan(
@@ -116,18 +180,16 @@ def plan(
     *,
     weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
     tz: str = "Asia/Tokyo",
-    k: int = 32,
-    keep: int | None = 8,
+    k: int = 8,
 ) -> MatchResult:
-    """Propose volunteers for requests: most requests matched, then least total cost."""
+    """Propose volunteers for requests: most requests matched, then least total cost.
+
+    k: feasible candidates first gathered per request; the result is optimal for any k >= 1
+    (a small k only costs widening rounds).
+    """
     started = time.perf_counter()
-    zone = ZoneInfo(tz)
-    req, vol, _ = _arrays(requests, volunteers, zone)
-    w = Weights(
-        continuity=weights.continuity_bonus_m,
-        load=weights.load_penalty_m_per_task,
-        trial_first=weights.trial_first_task_bonus_m,
-    )
+    req, vol = to_arrays(requests, volunteers, tz)
+    w = _weights(weights)
 
     def evaluate(ri: Ints, vi: Ints) -> tuple[Bools, Floats]:
         pairs = evaluate_pairs(ri, vi, req, vol, w)
@@ -149,6 +211,7 @@ def plan(
         np.array([p[1] for p in pinned], dtype=np.int64),
     )
     reach = float(vol.max_distance.max(initial=0.0))
+    built = time.perf_counter()
     solution = solve(
         unit_vectors(req.lat, req.lon) if requests else np.zeros((0, 3)),
         unit_vectors(vol.lat, vol.lon) if volunteers else np.zeros((0, 3)),
@@ -162,30 +225,14 @@ def plan(
         bonus=np.where(req.trial_ok, -w.trial_first, 0.0),
         pinned=pinned_arrays,
         k=k,
-        keep=keep,
     )
     solved = time.perf_counter()
 
     chosen = np.flatnonzero(solution.volunteer_of >= 0).astype(np.int64)
     terms = evaluate_pairs(chosen, solution.volunteer_of[chosen], req, vol, w)
-    costs = terms.cost
-    proposals = tuple(
-        Proposal(
-            request_id=requests[r].id,
-            volunteer_id=volunteers[int(solution.volunteer_of[r])].id,
-            distance_m=float(terms.distance[i]),
-            cost=float(costs[i]),
-            reasons={
-                "distance": float(terms.distance[i]),
-                "continuity": float(terms.continuity[i]),
-                "load": float(terms.load[i]),
-                "trial_experience": float(terms.trial_experience[i]),
-            },
-        )
-        for i, r in enumerate(chosen.tolist())
-    )
-    unmatched = tuple(_why_unmatched(requests, volunteers, solution.volunteer_of, req, vol, reach))
-    total = float(costs.sum())
+    proposals = _proposals(requests, volunteers, chosen, solution.volunteer_of[chosen], terms)
+    unmatched = _why_unmatched(requests, solution.volunteer_of, req, vol, reach)
+    done = time.perf_counter()
     return MatchResult(
         proposals=proposals,
         unmatched=unmatched,
@@ -194,38 +241,70 @@ def plan(
             "volunteers": len(volunteers),
             "matched": len(proposals),
             "unmatched": len(unmatched),
-            "total_cost": round(total, 1),
+            "total_cost": round(float(terms.cost.sum()), 1),
             "total_distance_m": round(float(terms.distance.sum()), 1),
             "candidate_pairs": solution.candidate_pairs,
+            "k_initial": k,
             "k_final": solution.k_final,
             "widenings": solution.widenings,
-            "solve_ms": round((solved - started) * 1000, 1),
+            "widened_requests": solution.widened_requests,
+            "build_ms": round((built - started) * 1000, 1),
+            "solve_ms": round((solved - built) * 1000, 1),
+            "total_ms": round((done - started) * 1000, 1),
         },
+    )
+
+
+def _proposals(
+    requests: Sequence[RequestSpec],
+    volunteers: Sequence[VolunteerSpec],
+    ri: Ints,
+    vi: Ints,
+    terms: PairCosts,
+) -> tuple[Proposal, ...]:
+    columns = zip(
+        ri.tolist(),
+        vi.tolist(),
+        terms.distance.tolist(),
+        terms.continuity.tolist(),
+        terms.load.tolist(),
+        terms.trial_experience.tolist(),
+        strict=True,
+    )
+    return tuple(
+        Proposal(
+            request_id=requests[r].id,
+            volunteer_id=volunteers[v].id,
+            distance_m=d,
+            cost=d + c + load + t,
+            reasons={"distance": d, "continuity": c, "load": load, "trial_experience": t},
+        )
+        for r, v, d, c, load, t in columns
     )
 
 
 def _why_unmatched(
     requests: Sequence[RequestSpec],
-    volunteers: Sequence[VolunteerSpec],
     volunteer_of: Ints,
     req: RequestArrays,
     vol: VolunteerArrays,
     reach: float,
-) -> list[Unmatched]:
-    missing = np.flatnonzero(volunteer_of < 0)
+) -> tuple[Unmatched, ...]:
+    missing = np.flatnonzero(volunteer_of < 0).astype(np.int64)
     if missing.size == 0:
-        return []
-    out = []
-    if volunteers:
+        return ()
+    first = np.zeros(missing.size, dtype=np.int64)
+    if vol.lat.size:
         tree = cKDTree(unit_vectors(vol.lat, vol.lon))
-        near = tree.query_ball_point(
-            unit_vectors(req.lat[missing], req.lon[missing]), r=chord_for(reach) * (1 + 1e-9)
-        )
-    else:
-        near = [[] for _ in missing]
-    for r, candidates in zip(missing.tolist(), near, strict=True):
-        vi = np.asarray(sorted(candidates), dtype=np.int64)
-        failed, _ = first_failing_constraint(r, vi, req, vol)
-        code, detail = REASONS[failed]
-        out.append(Unmatched(request_id=requests[r].id, reason=code, detail=detail))
-    return out
+        radius = chord_for(reach) * (1 + 1e-9)
+        for a in range(0, missing.size, 2000):  # bounded pair arrays
+            chunk = missing[a : a + 2000]
+            near = tree.query_ball_point(unit_vectors(req.lat[chunk], req.lon[chunk]), r=radius)
+            counts = np.fromiter((len(f) for f in near), np.int64, chunk.size)
+            vi = np.fromiter((v for f in near for v in f), np.int64, int(counts.sum()))
+            local = np.repeat(np.arange(chunk.size, dtype=np.int64), counts)
+            first[a : a + chunk.size] = first_failing(chunk[local], vi, req, vol)[chunk]
+    return tuple(
+        Unmatched(request_id=requests[r].id, reason=REASONS[f][0], detail=REASONS[f][1])
+        for r, f in zip(missing.tolist(), first.tolist(), strict=True)
+    )

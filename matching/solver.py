@@ -1,9 +1,11 @@
 """Optimal assignment: most requests matched, then least total cost (numpy/scipy, pure).
 
-Candidates come from a k-d tree (the k nearest volunteers of each request, within reach); the
+Candidates come from a k-d tree: each request's k nearest feasible volunteers within reach. The
 assignment is a sparse minimum-weight full bipartite matching with one "unassigned" column per
-request. Pruning to k candidates is a heuristic, so the solver checks where it could have
-mattered and widens k for those requests until it could not.
+request. Pruning to k candidates could lose the optimum, so the solver proves it did not: from
+the matching it computes LP duals (shortest-path potentials in the residual graph) and widens
+the search of every request for which an unseen volunteer could still undercut its dual price,
+then solves again, until no request could gain. The result is the optimum of the full problem.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
 from matching.cost import chord_of_m, m_of_chord
@@ -34,110 +36,202 @@ class Solution:
     volunteer_of: Ints
     #: Per request, the cost of its pair (nan when unassigned).
     cost_of: Floats
-    #: The k of the first look (widened requests then look within a radius).
+    #: The most nearest neighbours any request asked the k-d tree for.
     k_final: int
+    #: Rounds of widening after the first solve, and requests widened in all.
     widenings: int
+    widened_requests: int
+    #: Feasible pairs in the last solve.
     candidate_pairs: int
 
 
-def unassigned_weight(max_cost: float, n: int) -> float:
-    """Return a weight for "unassigned" so large that one more match always beats any saving."""
-    # After shifting real weights into [1, max_cost], m+1 matches cost at most (m+1)*max_cost,
-    # less than any m matches plus one more unassigned column.
-    return (max_cost + 1.0) * (n + 1) + 1.0
+@dataclass(frozen=True)
+class Matching:
+    """An optimal matching of the candidate graph and its dual prices."""
+
+    volunteer_of: Ints
+    #: Per request, its potential: shortest-path distance to its node in the residual graph.
+    potential: Floats
+    #: What was subtracted from every cost to make the weights positive.
+    shift: float
 
 
-def match_candidates(n_requests: int, ri: Ints, vi: Ints, cost: Floats) -> Ints:
-    """Solve the lexicographic problem on explicit candidate pairs; return volunteer_of."""
-    if ri.size == 0:
-        return np.full(n_requests, -1, dtype=np.int64)
-    return _match(n_requests, ri, vi, cost, (float(cost.min()), float(cost.max())))[0]
+def unassigned_weight(max_weight: float, n: int) -> float:
+    """Return a weight for "unassigned" so large that one more match always beats any saving.
 
-
-def _match(
-    n_requests: int, ri: Ints, vi: Ints, cost: Floats, bounds: tuple[float, float]
-) -> tuple[Ints, Floats, float]:
-    """Return volunteer_of, each request's potential, and the shift applied to the weights.
-
-    bounds: the least and the greatest cost any pair could have, seen or not, so that weights
-    and the "unassigned" weight mean the same for pairs not yet in the graph.
-
-    The potentials are shortest-path distances in the residual graph of the optimal matching
-    (from a virtual source joined to every node): with them every residual edge has a
-    non-negative reduced cost, so a pair (r, v) not in the graph could improve the optimum
-    only if its shifted weight w satisfies w + potential[r] - potential[v] < 0, and since
-    potential[v] <= 0, only if w + potential[r] < 0.
+    With real weights in [1, max_weight] and at most n real pairs in a matching, m + 1 pairs
+    cost at most (m + 1) * max_weight, less than m pairs plus one more "unassigned".
     """
-    volunteer_of = np.full(n_requests, -1, dtype=np.int64)
+    return (max_weight + 1.0) * (n + 1) + 1.0
+
+
+def match_candidates(
+    n_requests: int, ri: Ints, vi: Ints, cost: Floats, bounds: tuple[float, float] | None = None
+) -> Matching:
+    """Solve the lexicographic problem exactly on explicit candidate pairs (no duplicates).
+
+    bounds: the least and greatest cost any pair could have, seen or not, so that potentials
+    from successive solves are in the same units; by default those of `cost`.
+    """
+    if bounds is None:
+        bounds = (float(cost.min()), float(cost.max())) if cost.size else (0.0, 0.0)
     shift = bounds[0] - 1.0
     big = unassigned_weight(bounds[1] - shift, n_requests)
+    volunteer_of = np.full(n_requests, -1, dtype=np.int64)
+    # a request with no candidate sits on its "unassigned" column: potential -big
+    potential = np.full(n_requests, -big)
     if n_requests == 0 or ri.size == 0:
-        return volunteer_of, np.full(n_requests, -big), shift
-    # requests with no candidate stay unassigned; they price as if matched to "unassigned"
-    active, ri = np.unique(ri, return_inverse=True)
-    if active.size < n_requests:
-        sub_of, sub_potential, _ = _match(active.size, ri.astype(np.int64), vi, cost, bounds)
-        volunteer_of[active] = sub_of
-        potential = np.full(n_requests, -big)
-        potential[active] = sub_potential
-        return volunteer_of, potential, shift
+        return Matching(volunteer_of, potential, shift)
+    active, row = np.unique(ri, return_inverse=True)
     volunteers, col = np.unique(vi, return_inverse=True)
-    n_cols = volunteers.size
-    shifted = cost - shift  # strictly positive: explicit zeros are not edges
-    real_graph = csr_matrix((shifted, (ri, col)), shape=(n_requests, n_cols))
-    # LAPJVsp's time grows with the columns, so give "unassigned" columns only to the requests
-    # that some maximum matching leaves out; every other request is matched in all of them
-    spare = _may_go_unmatched(real_graph)
-    n_spare = spare.size
-    rows = np.concatenate((ri, spare))
-    cols = np.concatenate((col, n_cols + np.arange(n_spare)))
-    weights = np.concatenate((shifted, np.full(n_spare, big)))
-    graph = csr_matrix((weights, (rows, cols)), shape=(n_requests, n_cols + n_spare))
-    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
-    col_of = np.empty(n_requests, dtype=np.int64)
-    col_of[row_ind] = col_ind
-    real = col_ind < n_cols
-    volunteer_of[row_ind[real]] = volunteers[col_ind[real]]
+    row, col = row.astype(np.int64), col.astype(np.int64)
+    weight = cost - shift  # in [1, bounds[1] - shift]: positive, so no edge reads as missing
+    col_of = _min_cost_matching(row, col, weight, active.size, volunteers.size, big)
+    real = col_of < volunteers.size
+    volunteer_of[active[real]] = volunteers[col_of[real]]
+    tolerance = 1e-9 * (bounds[1] - shift)
+    potential[active] = _potentials(row, col, weight, col_of, volunteers.size, big, tolerance)
+    return Matching(volunteer_of, potential, shift)
 
-    # residual graph: unmatched edges row -> column (w), matched edges column -> row (-w)
+
+def _min_cost_matching(
+    row: Ints, col: Ints, weight: Floats, n_rows: int, n_cols: int, big: float
+) -> Ints:
+    """Return each row's column (n_cols + row when unassigned) of a least-weight matching.
+
+    scipy's LAPJVsp skips its fast initialisation unless the graph is square and then pays
+    O(columns) for every row, so solve a square problem instead: rows are the requests and one
+    copy of each volunteer, columns the volunteers and one "unassigned" per request; a copy
+    takes its own volunteer (that volunteer stays free) or, for each candidate pair (r, v), the
+    "unassigned" of r (v is busy, so r's "unassigned" is free). Every full matching has
+    n_rows + n_cols edges, so adding 1 to every weight (the copies' edges would be 0) changes
+    no optimum.
+    """
+    n = n_rows + n_cols
+    rows = np.concatenate((row, np.arange(n_rows), n_rows + np.arange(n_cols), n_rows + col))
+    cols = np.concatenate((col, n_cols + np.arange(n_rows), np.arange(n_cols), n_cols + row))
+    weights = np.concatenate(
+        (weight + 1.0, np.full(n_rows, big + 1.0), np.ones(n_cols), np.ones(row.size))
+    )
+    graph = csr_matrix((weights, (rows, cols)), shape=(n, n))
+    row_ind, col_ind = min_weight_full_bipartite_matching(graph)
+    col_of = np.empty(n, dtype=np.int64)
+    col_of[row_ind] = col_ind
+    return col_of[:n_rows]
+
+
+def _potentials(
+    row: Ints, col: Ints, weight: Floats, col_of: Ints, n_cols: int, big: float, tolerance: float
+) -> Floats:
+    """Return each row's shortest-path distance in the residual graph of the matching.
+
+    The graph: rows, then volunteer columns, then one "unassigned" column per row. Residual
+    edges: unmatched pairs row -> column (weight), matched pairs column -> row (-weight); a
+    virtual source reaches every node at 0. At an optimum there is no negative cycle, and
+    with these potentials every residual edge has a non-negative reduced cost: they are LP
+    duals of the matching.
+    """
+    n_rows = col_of.size
+    rows = np.concatenate((row, np.arange(n_rows)))
+    cols = np.concatenate((col, n_cols + np.arange(n_rows)))
+    weights = np.concatenate((weight, np.full(n_rows, big)))
     matched = col_of[rows] == cols
-    col_node = n_requests + cols
+    col_node = n_rows + cols
     src = np.where(matched, col_node, rows)
     dst = np.where(matched, rows, col_node)
     w = np.where(matched, -weights, weights)
     order = np.argsort(dst, kind="stable")
     src, dst, w = src[order], dst[order], w[order]
     targets, starts = np.unique(dst, return_index=True)
-    dist = np.zeros(graph.shape[0] + graph.shape[1])
-    for _ in range(dist.size):  # Bellman-Ford, vectorised; no negative cycle at an optimum
+    dist = np.zeros(n_rows + n_cols + n_rows)
+    for _ in range(dist.size):  # Bellman-Ford, vectorised; stops once nothing improves
         best = np.minimum.reduceat(dist[src] + w, starts)
-        improved = best < dist[targets] - 1e-9 * big
+        improved = best < dist[targets] - tolerance
         if not improved.any():
             break
         dist[targets[improved]] = best[improved]
-    return volunteer_of, dist[:n_requests], shift
+    potential: Floats = dist[:n_rows]
+    return potential
 
 
-def _may_go_unmatched(graph: csr_matrix) -> Ints:
-    """Return the rows that some maximum matching leaves unmatched (Gallai-Edmonds).
+Pairs = tuple[Ints, Ints, Floats]
 
-    They are the rows reachable from the rows a maximum matching leaves out, by alternating
-    paths: any column of a reached row, then the row that column is matched to.
-    """
-    col_of_row = maximum_bipartite_matching(graph, perm_type="column")
-    row_of_col = np.full(graph.shape[1], -1, dtype=np.int64)
-    matched = np.flatnonzero(col_of_row >= 0)
-    row_of_col[col_of_row[matched]] = matched
-    reached = col_of_row < 0
-    frontier = np.flatnonzero(reached)
-    while frontier.size:
-        cols = np.unique(graph[frontier].indices)
-        rows = row_of_col[cols]
-        rows = rows[rows >= 0]
-        frontier = np.unique(rows[~reached[rows]])
-        reached[frontier] = True
-    found: Ints = np.flatnonzero(reached).astype(np.int64)
-    return found
+
+def _join(*parts: Pairs) -> Pairs:
+    """Concatenate lists of pairs (request indices, volunteer indices, costs)."""
+    return (
+        np.concatenate([p[0] for p in parts]),
+        np.concatenate([p[1] for p in parts]),
+        np.concatenate([p[2] for p in parts]),
+    )
+
+
+class _Search:
+    """Nearest-volunteer lookups for the requests, and what each request has seen so far."""
+
+    def __init__(
+        self, request_xyz: Floats, volunteer_xyz: Floats, reach_m: float, evaluate: Evaluate
+    ) -> None:
+        self.request_xyz = request_xyz
+        self.volunteer_xyz = volunteer_xyz
+        self.reach_chord = float(chord_of_m(np.array([reach_m]))[0]) * (1 + 1e-9)
+        self.evaluate = evaluate
+        self.tree = cKDTree(volunteer_xyz)
+        self.k_final = 0
+
+    def evaluated(self, rows: Ints, vols: Ints) -> tuple[Ints, Ints, Floats]:
+        ok, cost = self.evaluate(rows, vols)
+        return rows[ok], vols[ok], cost[ok]
+
+    def nearest_feasible(
+        self, requests: Ints, k: int, pool: Ints | None = None
+    ) -> tuple[Ints, Ints, Floats, Floats]:
+        """Return each request's k nearest feasible volunteers (of `pool`) and its horizon.
+
+        Asks the tree for k, 2k, 4k … neighbours until k are feasible or all within reach
+        were looked at; the horizon is the distance within which every volunteer was looked
+        at (inf: all within reach).
+        """
+        ids = np.arange(self.volunteer_xyz.shape[0]) if pool is None else pool
+        horizon = np.full(requests.size, np.inf)
+        if ids.size == 0 or requests.size == 0:
+            return requests[:0], requests[:0], np.zeros(0), horizon
+        tree = self.tree if pool is None else cKDTree(self.volunteer_xyz[ids])
+        parts: list[tuple[Ints, Ints, Floats]] = []
+        count = np.zeros(requests.size, dtype=np.int64)
+        pending = np.arange(requests.size)
+        done_before, kk = 0, min(k, ids.size)
+        while pending.size:
+            self.k_final = max(self.k_final, kk)
+            dist, idx = tree.query(
+                self.request_xyz[requests[pending]], k=kk, distance_upper_bound=self.reach_chord
+            )
+            dist = np.asarray(dist).reshape(pending.size, kk)
+            idx = np.asarray(idx).reshape(pending.size, kk)
+            found = idx[:, done_before:] < ids.size
+            rows = np.repeat(pending, found.sum(axis=1))
+            vols = ids[idx[:, done_before:][found]]
+            ok, cost = self.evaluate(requests[rows], vols)
+            parts.append((requests[rows[ok]], vols[ok], cost[ok]))
+            count += np.bincount(rows[ok], minlength=requests.size)
+            # a look that came back short of kk (or asked for all) found everyone within reach
+            exhausted = ~found[:, -1] | (kk >= ids.size)
+            horizon[pending] = np.where(exhausted, np.inf, m_of_chord(dist[:, -1]))
+            pending = pending[(count[pending] < k) & ~exhausted]
+            done_before, kk = kk, min(2 * kk, ids.size)
+        return (*_join(*parts), horizon)
+
+    def within(self, requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats, Floats]:
+        """Return the feasible pairs among all volunteers within radius_m, and the horizons."""
+        radius = np.minimum(chord_of_m(radius_m), self.reach_chord)
+        found = self.tree.query_ball_point(
+            self.request_xyz[requests], r=radius, return_sorted=False
+        )
+        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=requests.size)
+        vols = np.fromiter((v for f in found for v in f), dtype=np.int64, count=int(counts.sum()))
+        horizon = np.where(radius < self.reach_chord, m_of_chord(radius), np.inf)
+        ri, vi, cost = self.evaluated(np.repeat(requests, counts), vols)
+        return ri, vi, cost, horizon
 
 
 def solve(
@@ -150,109 +244,64 @@ def solve(
     bonus_volunteers: Bools | None = None,
     bonus: Floats | None = None,
     pinned: tuple[Ints, Ints] | None = None,
-    k: int = 32,
-    keep: int | None = None,
+    k: int = 8,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
 
     request_xyz, volunteer_xyz: points on the unit sphere; reach_m: the largest reach of any
-    volunteer; cost_bounds: the least and greatest cost any pair could have. A pair costs at
-    least its distance, except pairs in `pinned` (always candidates) and pairs of a volunteer
-    in `bonus_volunteers`, which may cost down to distance + bonus[request] (bonus <= 0).
+    volunteer; evaluate: feasibility and cost of pairs; cost_bounds: the least and greatest
+    cost any pair could have. A pair costs at least its distance, except pairs in `pinned`
+    (always candidates) and pairs of a volunteer in `bonus_volunteers`, which may cost down to
+    distance + bonus[request] (bonus <= 0).
     """
     n_req, n_vol = request_xyz.shape[0], volunteer_xyz.shape[0]
     if n_req == 0 or n_vol == 0:
-        return Solution(np.full(n_req, -1, np.int64), np.full(n_req, np.nan), 0, 0, 0)
-    reach_chord = float(chord_of_m(np.array([reach_m]))[0]) * (1 + 1e-9)
-    k = min(k, n_vol)
+        return Solution(np.full(n_req, -1, np.int64), np.full(n_req, np.nan), 0, 0, 0, 0)
+    search = _Search(request_xyz, volunteer_xyz, reach_m, evaluate)
     bonus = np.zeros(n_req) if bonus is None else bonus
+    everyone = np.arange(n_req, dtype=np.int64)
+    ri, vi, cost, horizon = search.nearest_feasible(everyone, k)
+    # Bonus volunteers may undercut nearer ones: every bonus volunteer nearer than
+    # bonus_horizon was looked at too (besides all volunteers nearer than horizon).
+    bonus_horizon = horizon.copy()
     special = np.zeros(n_vol, bool) if bonus_volunteers is None else bonus_volunteers
-    special_ids = np.flatnonzero(special).astype(np.int64)
-    # Two views of what a request has not seen: every volunteer nearer than `horizon` was
-    # looked at, and every bonus volunteer nearer than `bonus_horizon`; inf = all within reach.
-    horizon = np.zeros(n_req)
-    bonus_horizon = np.full(n_req, np.inf)
-    trees = [cKDTree(volunteer_xyz)]
+    wants = np.flatnonzero((bonus < 0) & np.isfinite(horizon)).astype(np.int64)
+    if special.any() and wants.size:
+        pool = np.flatnonzero(special).astype(np.int64)
+        b_ri, b_vi, b_cost, b_horizon = search.nearest_feasible(wants, max(2, k // 2), pool)
+        bonus_horizon[wants] = np.maximum(horizon[wants], b_horizon)
+        ri, vi, cost = _join((ri, vi, cost), (b_ri, b_vi, b_cost))
+    if pinned is not None and pinned[0].size:
+        p_ri, p_vi, p_cost = search.evaluated(*pinned)
+        ri, vi, cost = _join((ri, vi, cost), (p_ri, p_vi, p_cost))
 
-    def nearest(tree: cKDTree, xyz: Floats, kk: int) -> tuple[Ints, Ints, Floats]:
-        dist, idx = tree.query(xyz, k=kk, distance_upper_bound=reach_chord)
-        dist = np.asarray(dist).reshape(xyz.shape[0], kk)
-        idx = np.asarray(idx).reshape(xyz.shape[0], kk)
-        found = idx < tree.n
-        last = np.where(found[:, -1], m_of_chord(dist[:, -1]), np.inf)
-        # a look that stopped short of k found everyone within reach
-        return np.repeat(np.arange(xyz.shape[0]), found.sum(axis=1)), idx[found], last
-
-    def evaluated(rows: Ints, vols: Ints) -> tuple[Ints, Ints, Floats]:
-        ok, cost = evaluate(rows, vols)
-        return rows[ok], vols[ok], cost[ok]
-
-    rows, vols, horizon[:] = nearest(trees[0], request_xyz, k)
-    parts = [(rows.astype(np.int64), vols.astype(np.int64))]
-    wants_bonus = np.flatnonzero(bonus < 0).astype(np.int64)
-    if special_ids.size and wants_bonus.size:
-        kb = min(max(4, k // 2), special_ids.size)
-        trees.append(cKDTree(volunteer_xyz[special_ids]))
-        rows, vols, bonus_horizon[wants_bonus] = nearest(trees[1], request_xyz[wants_bonus], kb)
-        parts.append((wants_bonus[rows], special_ids[vols]))
-    if pinned is not None:
-        parts.append(pinned)
-    ri, vi, cost = evaluated(
-        np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-    )
-    # LAPJVsp's time grows with the number of columns, so keep only each request's `keep`
-    # cheapest feasible pairs at first; the cheapest one dropped bounds what it has not got
-    dropped = np.full(n_req, np.inf)
-    shelf = (ri[:0], vi[:0], cost[:0])
-    if keep is not None:
-        order = np.lexsort((vi, cost, ri))
-        ri, vi, cost = ri[order], vi[order], cost[order]
-        rank = np.arange(ri.size) - np.searchsorted(ri, ri)
-        out = rank >= keep
-        np.minimum.at(dropped, ri[out], cost[out])
-        shelf = (ri[out], vi[out], cost[out])
-        ri, vi, cost = ri[~out], vi[~out], cost[~out]
-
-    def look_within(requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats]:
-        """Feasible pairs among every volunteer within radius_m of each request."""
-        radius = np.minimum(chord_of_m(radius_m), reach_chord)
-        found = trees[0].query_ball_point(request_xyz[requests], r=radius, return_sorted=False)
-        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=requests.size)
-        seen = np.where(radius < reach_chord, m_of_chord(radius), np.inf)
-        horizon[requests] = seen
-        bonus_horizon[requests] = np.maximum(bonus_horizon[requests], seen)
-        vols = np.fromiter((v for f in found for v in f), dtype=np.int64, count=int(counts.sum()))
-        return evaluated(np.repeat(requests, counts), vols)
-
-    widenings = 0
+    widenings = widened = 0
     while True:
         keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
         ri, vi, cost = ri[first], vi[first], cost[first]
-        volunteer_of, potential, shift = _match(n_req, ri, vi, cost, cost_bounds)
-        assigned = volunteer_of >= 0
-        cost_of = np.full(n_req, np.nan)
-        chosen = np.flatnonzero(assigned)
-        cost_of[chosen] = cost[np.searchsorted(keys, chosen * n_vol + volunteer_of[chosen])]
-        # the cheapest pair a request has not seen costs at least this much; it could improve
-        # the optimum only where its shifted weight undercuts the request's potential
-        unseen = np.minimum(np.minimum(horizon, bonus_horizon + bonus), dropped)
-        widen = np.flatnonzero(unseen - shift + potential < -1e-9).astype(np.int64)
+        m = match_candidates(n_req, ri, vi, cost, cost_bounds)
+        # The cheapest pair a request has not seen costs at least `unseen`. With potentials p,
+        # an unseen pair (r, v) can improve the optimum only if its reduced cost
+        # (cost - shift) + p[r] - p[v] is negative; p[v] <= 0, so only if cost - shift + p[r] < 0.
+        unseen = np.minimum(horizon, bonus_horizon + bonus)
+        widen = np.flatnonzero(unseen - m.shift + m.potential < -1e-9).astype(np.int64)
         if widen.size == 0:
-            return Solution(volunteer_of, cost_of, k, widenings, int(ri.size))
+            assigned = np.flatnonzero(m.volunteer_of >= 0)
+            cost_of = np.full(n_req, np.nan)
+            cost_of[assigned] = cost[
+                np.searchsorted(keys, assigned * n_vol + m.volunteer_of[assigned])
+            ]
+            return Solution(m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size)
         widenings += 1
-        # look as far as the request's price says an unseen volunteer could matter (a little
-        # farther, and at least twice as far as before, so that this converges quickly)
-        needed = -potential[widen] + shift - bonus[widen]
+        widened += widen.size
+        # Look as far as the request's price says an unseen volunteer could matter (a little
+        # farther, and at least twice as far as before, so that this converges quickly).
+        needed = m.shift - m.potential[widen] - bonus[widen]
         before = np.where(np.isfinite(horizon[widen]), horizon[widen], 0.0)
-        radius = np.maximum(needed * 1.1, before * 2)
-        # a widened request gets back what was dropped, and keeps every pair it finds
-        dropped[widen] = np.inf
-        back = np.isin(shelf[0], widen)
-        new_ri, new_vi, new_cost = look_within(widen, radius)
-        ri = np.concatenate((ri, new_ri, shelf[0][back]))
-        vi = np.concatenate((vi, new_vi, shelf[1][back]))
-        cost = np.concatenate((cost, new_cost, shelf[2][back]))
-        shelf = (shelf[0][~back], shelf[1][~back], shelf[2][~back])
+        w_ri, w_vi, w_cost, seen = search.within(widen, np.maximum(needed * 1.1, before * 2))
+        horizon[widen] = seen
+        bonus_horizon[widen] = np.maximum(bonus_horizon[widen], seen)
+        ri, vi, cost = _join((ri, vi, cost), (w_ri, w_vi, w_cost))
 
 
 def solve_dense(cost: Floats) -> Ints:
@@ -272,9 +321,13 @@ def solve_dense(cost: Floats) -> Ints:
 
 
 def greedy_nearest(order: Ints, ri: Ints, vi: Ints, distance: Floats, n_requests: int) -> Ints:
-    """Baseline: each request in turn takes the nearest free feasible volunteer (the phone tree)."""
+    """Baseline: each request in turn takes the nearest free feasible volunteer (the phone tree).
+
+    order: the requests in the order they are phoned round (e.g. by window start); ri, vi,
+    distance: the feasible pairs.
+    """
     volunteer_of = np.full(n_requests, -1, dtype=np.int64)
-    by_pair = np.lexsort((distance, ri))
+    by_pair = np.lexsort((vi, distance, ri))
     ri, vi = ri[by_pair], vi[by_pair]
     starts = np.searchsorted(ri, np.arange(n_requests))
     ends = np.searchsorted(ri, np.arange(n_requests), side="right")
