@@ -44,6 +44,8 @@ CATEGORIES = {
 DEFAULT_SIZES = ["500x1500", "2000x6000", "5000x15000", "20000x60000", "50000x150000"]
 DENSE_LIMIT = 5000 * 15000  # cells; beyond this the dense matrix needs many GB
 WARD = "世田谷区"
+_W = CostWeights()
+WEIGHTS = Weights(_W.continuity_bonus_m, _W.load_penalty_m_per_task, _W.trial_first_task_bonus_m)
 
 
 def make_instance(
@@ -108,12 +110,14 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
     ward = WARD if n_req <= 5000 else None
     requests, volunteers = make_instance(n_req, n_vol, ward)
     rss_before = _rss_mb()
-    times = []
+    times, build_ms, solve_ms = [], [], []
     result = plan(requests, volunteers)  # warm-up; the median is of the repeats
     for _ in range(repeat):
         t0 = time.perf_counter()
         result = plan(requests, volunteers)
         times.append(time.perf_counter() - t0)
+        build_ms.append(float(result.stats["build_ms"]))
+        solve_ms.append(float(result.stats["solve_ms"]))
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024 - rss_before
     tracemalloc.start()
     plan(requests, volunteers)
@@ -125,7 +129,12 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
         "volunteers": n_vol,
         "area": ward or "23区",
         "solve_s": statistics.median(times),
+        "build_ms": statistics.median(build_ms),
+        "solve_ms": statistics.median(solve_ms),
+        # ru_maxrss of this fresh process minus its RSS before the first plan(); tracemalloc
+        # misses memory scipy's C code allocates, RSS can miss short peaks: report the larger
         "peak_mb": max(peak_mb, traced_peak_mb),
+        "rss_peak_mb": peak_mb,
         "traced_peak_mb": traced_peak_mb,
         "matched": len(result.proposals),
         "total_cost": total,
@@ -144,6 +153,7 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
         dense_total = float(cost[chosen, dense_of[chosen]].sum())
         out.update(
             dense_build_s=t1 - t0,
+            dense_lsa_s=t2 - t1,
             dense_s=t2 - t0,
             dense_matched=int(chosen.size),
             dense_total=dense_total,
@@ -164,10 +174,8 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
     greedy_of = greedy_nearest(order, ri.astype(np.int64), vi.astype(np.int64), distance, n_req)
     g = np.flatnonzero(greedy_of >= 0)
     req, vol = to_arrays(requests, volunteers)
-    w = CostWeights()
-    weights = Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m)
     greedy_total = float(
-        evaluate_pairs(g.astype(np.int64), greedy_of[g], req, vol, weights).cost.sum()
+        evaluate_pairs(g.astype(np.int64), greedy_of[g], req, vol, WEIGHTS).cost.sum()
     )
     out.update(
         greedy_matched=int(g.size),
@@ -190,20 +198,16 @@ def _near_pairs(
     _, idx = tree.query(unit_vectors(req.lat, req.lon), k=min(k, len(volunteers)))
     ri = np.repeat(np.arange(len(requests), dtype=np.int64), idx.shape[1])
     vi = idx.reshape(-1).astype(np.int64)
-    w = CostWeights()
-    pairs = evaluate_pairs(
-        ri,
-        vi,
-        req,
-        vol,
-        Weights(w.continuity_bonus_m, w.load_penalty_m_per_task, w.trial_first_task_bonus_m),
-    )
+    pairs = evaluate_pairs(ri, vi, req, vol, WEIGHTS)
     ok = pairs.feasible
     return ri[ok], vi[ok], pairs.distance[ok]
 
 
 def _fmt(value: object, spec: str) -> str:
-    return "—" if value is None else format(value, spec)
+    width = spec.lstrip("<>^").split(".")[0]
+    if value is None:
+        return format("—", f">{width}")
+    return format(str(value) if isinstance(value, bool) else value, spec)
 
 
 def main() -> None:
@@ -219,6 +223,20 @@ def main() -> None:
         return
     sizes = args.sizes or (DEFAULT_SIZES[:3] if args.quick else DEFAULT_SIZES)
     rows = []
+    print(
+        "plan() = build (specs -> arrays) + solve, median of the repeats after a warm-up; peak ="
+        " max(ru_maxrss - RSS before, tracemalloc peak) in a fresh subprocess per case; dense ="
+        f" full cost matrix + linear_sum_assignment, skipped above {DENSE_LIMIT:,} cells; greedy"
+        " = nearest free feasible volunteer in window-start order (above the dense limit among"
+        " each request's 128 nearest); gap = its extra total cost over the optimum",
+        flush=True,
+    )
+    print(
+        f"{'requests x volunteers':>24} {'area':<5} {'plan s':>7} {'build ms':>8} {'solve ms':>8}"
+        f" {'peak MB':>7} {'matched':>7} {'total cost':>12} {'pairs':>8} {'k':>4} {'wid':>3}"
+        f" | {'dense s':>7} {'lsa s':>6} {'optimal':>7} | {'greedy':>6} {'gap %':>6}",
+        flush=True,
+    )
     for size in sizes:
         n_req = int(size.split("x")[0])
         repeat = args.repeat if n_req <= 20000 else max(1, min(args.repeat, 3))
@@ -231,13 +249,13 @@ def main() -> None:
         row = json.loads(proc.stdout.strip().splitlines()[-1])
         rows.append(row)
         print(
-            f"{row['requests']:>6} x {row['volunteers']:>7} {row['area']:<5}"
-            f" solve {row['solve_s']:7.3f} s  peak {row['peak_mb']:7.1f} MB"
-            f"  matched {row['matched']:>6}  cost {row['total_cost']:>13,.0f}"
-            f"  k {row['k_final']:>4} widen {row['widenings']}"
-            f" | dense {_fmt(row.get('dense_s'), '7.2f')} s"
-            f" optimal {row.get('optimal')}"
-            f" | greedy matched {row['greedy_matched']:>6} gap {row['greedy_gap_pct']:+.1f} %",
+            f"{row['requests']:>11,} x {row['volunteers']:>10,} {row['area']:<5}"
+            f" {row['solve_s']:7.3f} {row['build_ms']:8.0f} {row['solve_ms']:8.0f}"
+            f" {row['peak_mb']:7.1f} {row['matched']:>7,} {row['total_cost']:>12,.0f}"
+            f" {row['candidate_pairs']:>8,} {row['k_final']:>4} {row['widenings']:>3}"
+            f" | {_fmt(row.get('dense_s'), '7.2f')} {_fmt(row.get('dense_lsa_s'), '6.2f')}"
+            f" {_fmt(row.get('optimal'), '>7')} | {row['greedy_matched']:>6,}"
+            f" {row['greedy_gap_pct']:+6.1f}",
             flush=True,
         )
     target = next((r for r in rows if (r["requests"], r["volunteers"]) == (5000, 15000)), rows[-1])
@@ -251,6 +269,9 @@ def main() -> None:
                 "dense_s": None
                 if target.get("dense_s") is None
                 else round(float(target["dense_s"]), 3),
+                "dense_lsa_s": None
+                if target.get("dense_lsa_s") is None
+                else round(float(target["dense_lsa_s"]), 3),
                 "speedup_vs_dense": None
                 if target.get("dense_s") is None
                 else round(float(target["dense_s"]) / float(target["solve_s"]), 1),

@@ -138,11 +138,15 @@ def evaluate_pairs(
     feasible = distance <= vol.max_distance[vi]
     feasible &= (req.skill_mask[ri] & ~vol.skill_mask[vi]) == 0
     feasible &= req.trial_ok[ri] | ~vol.is_trial[vi]
-    feasible &= ~_in_sorted(ri * n_vol + vi, vol.excluded_keys)
-    overlap = slot_overlap_min(
-        req.window_start[ri], req.window_len[ri], vol.slot_start[vi], vol.slot_end[vi]
+    # the slot overlap is the costly check: only for pairs that pass the cheap ones
+    alive = np.flatnonzero(feasible)
+    r, v = ri[alive], vi[alive]
+    ok = ~_in_sorted(r * n_vol + v, vol.excluded_keys)
+    ok &= (
+        slot_overlap_min(req.window_start[r], req.window_len[r], vol.slot_start[v], vol.slot_end[v])
+        >= req.duration[r]
     )
-    feasible &= overlap >= req.duration[ri]
+    feasible[alive] = ok
     helped = _in_sorted(vi * 2**31 + req.resident[ri], vol.helped_keys)
     return PairCosts(
         feasible=feasible,

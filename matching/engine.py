@@ -180,7 +180,7 @@ def plan(
     *,
     weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
     tz: str = "Asia/Tokyo",
-    k: int = 8,
+    k: int = 4,
 ) -> MatchResult:
     """Propose volunteers for requests: most requests matched, then least total cost.
 

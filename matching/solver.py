@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
 from scipy.spatial import cKDTree
 
 from matching.cost import chord_of_m, m_of_chord
@@ -99,25 +99,86 @@ def _min_cost_matching(
 ) -> Ints:
     """Return each row's column (n_cols + row when unassigned) of a least-weight matching.
 
-    scipy's LAPJVsp skips its fast initialisation unless the graph is square and then pays
-    O(columns) for every row, so solve a square problem instead: rows are the requests and one
-    copy of each volunteer, columns the volunteers and one "unassigned" per request; a copy
-    takes its own volunteer (that volunteer stays free) or, for each candidate pair (r, v), the
-    "unassigned" of r (v is busy, so r's "unassigned" is free). Every full matching has
-    n_rows + n_cols edges, so adding 1 to every weight (the copies' edges would be 0) changes
-    no optimum.
+    Solves most matched first, then least weight, without big-M weights: a maximum matching
+    (Hopcroft-Karp) splits the graph (Dulmage-Mendelsohn). Rows that some maximum matching
+    leaves out, with their neighbours, form a part where every column is matched in every
+    maximum matching; the rest is a part where every row is. Each part is then a least-weight
+    matching that saturates one side, and edges between the parts are never used.
     """
-    n = n_rows + n_cols
-    rows = np.concatenate((row, np.arange(n_rows), n_rows + np.arange(n_cols), n_rows + col))
-    cols = np.concatenate((col, n_cols + np.arange(n_rows), np.arange(n_cols), n_cols + row))
-    weights = np.concatenate(
-        (weight + 1.0, np.full(n_rows, big + 1.0), np.ones(n_cols), np.ones(row.size))
-    )
+    del big  # the weights never see it: the count comes from the structure
+    graph = csr_matrix((np.ones(row.size), (row, col)), shape=(n_rows, n_cols))
+    spare = _may_go_unmatched(graph)
+    neighbour = np.zeros(n_cols, dtype=bool)
+    neighbour[col[spare[row]]] = True
+    col_of = n_cols + np.arange(n_rows, dtype=np.int64)
+    # rows matched in every maximum matching, on the columns no spare row needs
+    keep = ~spare[row] & ~neighbour[col]
+    rows_x = np.flatnonzero(~spare)
+    cols_x = np.flatnonzero(~neighbour)
+    if rows_x.size:
+        local = _saturate(
+            np.searchsorted(rows_x, row[keep]),
+            np.searchsorted(cols_x, col[keep]),
+            weight[keep],
+            rows_x.size,
+            cols_x.size,
+        )
+        col_of[rows_x] = cols_x[local]
+    # every neighbour of a spare row is matched to one: saturate the columns
+    keep = spare[row]
+    rows_y = np.flatnonzero(spare)
+    cols_y = np.flatnonzero(neighbour)
+    if cols_y.size:
+        local = _saturate(
+            np.searchsorted(cols_y, col[keep]),
+            np.searchsorted(rows_y, row[keep]),
+            weight[keep],
+            cols_y.size,
+            rows_y.size,
+        )
+        col_of[rows_y[local]] = cols_y
+    return col_of
+
+
+def _saturate(a: Ints, b: Ints, weight: Floats, n_a: int, n_b: int) -> Ints:
+    """Return, for each node of side A, its partner in a least-weight matching saturating A.
+
+    scipy's LAPJVsp skips its fast initialisation unless the graph is square, and then pays
+    O(columns) for every row; so solve a square problem: rows are A and one copy of each B,
+    columns are B and one copy of each A. A copy of b takes b itself (b stays free) or, for
+    each edge (a, b), the copy of a (b is taken by a). Every full matching then has n_a + n_b
+    edges, so adding 1 to every weight (the copies' edges would weigh 0) changes no optimum.
+    """
+    n = n_a + n_b
+    rows = np.concatenate((a, n_a + np.arange(n_b), n_a + b))
+    cols = np.concatenate((b, np.arange(n_b), n_b + a))
+    weights = np.concatenate((weight + 1.0, np.ones(n_b), np.ones(a.size)))
     graph = csr_matrix((weights, (rows, cols)), shape=(n, n))
     row_ind, col_ind = min_weight_full_bipartite_matching(graph)
-    col_of = np.empty(n, dtype=np.int64)
-    col_of[row_ind] = col_ind
-    return col_of[:n_rows]
+    partner = np.empty(n, dtype=np.int64)
+    partner[row_ind] = col_ind
+    return partner[:n_a]
+
+
+def _may_go_unmatched(graph: csr_matrix) -> Bools:
+    """Mark the rows that some maximum matching leaves unmatched (Gallai-Edmonds).
+
+    They are the rows reachable from the rows one maximum matching leaves out, by alternating
+    paths: any column of a reached row, then the row that column is matched to.
+    """
+    col_of_row = maximum_bipartite_matching(graph, perm_type="column")
+    row_of_col = np.full(graph.shape[1], -1, dtype=np.int64)
+    matched = np.flatnonzero(col_of_row >= 0)
+    row_of_col[col_of_row[matched]] = matched
+    reached: Bools = col_of_row < 0
+    frontier = np.flatnonzero(reached)
+    while frontier.size:
+        cols = np.unique(graph[frontier].indices)
+        rows = row_of_col[cols]
+        rows = rows[rows >= 0]
+        frontier = np.unique(rows[~reached[rows]])
+        reached[frontier] = True
+    return reached
 
 
 def _potentials(
@@ -244,7 +305,7 @@ def solve(
     bonus_volunteers: Bools | None = None,
     bonus: Floats | None = None,
     pinned: tuple[Ints, Ints] | None = None,
-    k: int = 8,
+    k: int = 4,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import random
 
 import pytest
@@ -207,3 +208,28 @@ def test_nobody_feasible_matches_nothing_and_explains_everything():
     result = check_against_reference(requests, volunteers)
     assert result.proposals == ()
     assert len(result.unmatched) == 6
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_many_requests_few_volunteers(seed):
+    rng = random.Random(3000 + seed)
+    check_against_reference(*random_instance(rng, 30, 4))
+
+
+def test_a_tiny_k_is_widened_to_the_optimum():
+    # On a line (metres east of BASE): v1 at 0, r10 at 10, v2 at 15, r11 at 22. With k = 1 both
+    # requests see only v2; r11 cannot use v1 (no ladder), so r10 must be widened to v1.
+    def east(m):
+        return BASE[1] + m / (111_195 * math.cos(math.radians(BASE[0])))
+
+    requests = [
+        request(id=10, lat=BASE[0], lon=east(10), required_skills=frozenset()),
+        request(id=11, lat=BASE[0], lon=east(22), required_skills=frozenset({"ladder"})),
+    ]
+    volunteers = [
+        volunteer(id=1, lon=east(0), skills=frozenset({"garbage"})),
+        volunteer(id=2, lon=east(15)),
+    ]
+    result = check_against_reference(requests, volunteers, k=1)
+    assert {(p.request_id, p.volunteer_id) for p in result.proposals} == {(10, 1), (11, 2)}
+    assert result.stats["widenings"] >= 1
