@@ -447,8 +447,8 @@ class PointRulesPatch(Schema):
     voucher_valid_days = fields.Integer(strict=True, validate=validate.Range(1, 3660))
 
 
-class PointsQuery(Schema):
-    page = fields.Integer(load_default=1, validate=validate.Range(min=1, max=1_000_000))
+class PointsQuery(PageQuery):
+    # a history screen shows fewer lines at a time than a dispatch list
     page_size = fields.Integer(load_default=20, validate=validate.Range(min=1, max=200))
 
 
