@@ -12,14 +12,7 @@ ruff format --check .
 mypy
 lint-imports
 
-echo "== tests on SQLite"
-unset TEST_DATABASE_URL
-python -m pytest -q -n 2 "$@"
-
-echo "== tests on PostgreSQL"
-# shellcheck source=scripts/start-postgres.sh
-source scripts/start-postgres.sh
-TEST_DATABASE_URL="$DATABASE_URL_PG" python -m pytest -q -n 2 "$@"
+bash scripts/run-suites.sh "$@"
 
 if [ -f ../shared/contract/smoke.py ]; then
   echo "== the clients' contract smoke test"

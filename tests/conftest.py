@@ -37,6 +37,46 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
+def _expected_backend() -> str:
+    """The backend the run must be on: PostgreSQL when TEST_DATABASE_URL names it, else SQLite."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    return make_url(url).get_backend_name() if url else "sqlite"
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A run told to use a database fails at once if that database cannot be reached, rather
+    than passing quietly on SQLite."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return
+    try:
+        probe = make_engine(url)
+        with probe.connect() as conn:
+            server = conn.execute(text("SELECT version()")).scalar_one()
+        probe.dispose()
+    except Exception as exc:  # any failure to reach it ends the run
+        pytest.exit(f"TEST_DATABASE_URL is set but cannot be used: {exc}", returncode=3)
+    if make_url(url).get_backend_name() == "postgresql" and "PostgreSQL" not in str(server):
+        pytest.exit(f"TEST_DATABASE_URL is not PostgreSQL: {server}", returncode=3)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    """On the PostgreSQL run a PostgreSQL-only test that skips is a failure, not a pass."""
+    outcome = yield
+    report = outcome.get_result()
+    if (
+        report.skipped
+        and _expected_backend() == "postgresql"
+        and item.get_closest_marker("postgres_only") is not None
+    ):
+        report.outcome = "failed"
+        report.longrepr = (
+            f"{item.nodeid} is marked postgres_only but was skipped on the PostgreSQL run: "
+            f"{report.longrepr}"
+        )
+
+
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> str:
     """TEST_DATABASE_URL (PostgreSQL in CI's second pass) or a fresh SQLite file; each
@@ -72,6 +112,8 @@ def reset_database(engine: Engine) -> None:
 @pytest.fixture(scope="session")
 def engine(database_url: str) -> Iterator[Engine]:
     engine = make_engine(database_url)
+    # the suite must run on the database it was told to use, never fall back to another
+    assert engine.dialect.name == _expected_backend(), (engine.url, _expected_backend())
     reset_database(engine)
     command.upgrade(alembic_config(database_url), "head")
     yield engine
