@@ -1,11 +1,19 @@
 """The ledger's invariants (domain.md), one SQL query each: ``check(session)`` lists violations.
 
 Each query returns the offending rows (at most a few), so an empty result means the invariant
-holds. Plain SQL that runs unchanged on SQLite and PostgreSQL.
+holds. Plain SQL that runs unchanged on SQLite and PostgreSQL, except where an invariant does
+date arithmetic: then it is spelled once for each (same logic, each database's date functions).
+
+- PostgreSQL keeps ``timestamptz``: ``AT TIME ZONE 'Asia/Tokyo'`` gives the local time.
+- SQLite keeps UTC text "YYYY-MM-DD HH:MM:SS.ffffff" (``db.UTCDateTime``): its date functions
+  get the whole seconds (``substr(x, 1, 19)``, as they round fractions to milliseconds) and
+  ``'+9 hours'`` gives Tokyo time (UTC+9 all year, no DST).
+- The fiscal year (年度, April to March) of a day is the calendar year of three months before.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sqlalchemy import text
@@ -16,7 +24,12 @@ from sqlalchemy.orm import Session
 class Invariant:
     name: str
     says: str
-    sql: str
+    #: The query, or where it does date arithmetic the query of each dialect.
+    sql: str | Mapping[str, str]
+
+    def query(self, dialect: str) -> str:
+        """The query in the SQL of a dialect ("sqlite" or "postgresql")."""
+        return self.sql if isinstance(self.sql, str) else self.sql[dialect]
 
 
 INVARIANTS: tuple[Invariant, ...] = (
@@ -132,14 +145,101 @@ INVARIANTS: tuple[Invariant, ...] = (
         "SELECT volunteer_id, idempotency_key FROM transfers WHERE idempotency_key IS NOT NULL"
         " GROUP BY volunteer_id, idempotency_key HAVING COUNT(*) > 1",
     ),
+    Invariant(
+        "redemption_matches_its_voucher",
+        "each redemption carries its voucher's points, yen and redemption time",
+        "SELECT r.id, r.points, v.points, r.value_yen, v.value_yen FROM redemptions r"
+        " JOIN vouchers v ON v.id = r.voucher_id WHERE r.points <> v.points"
+        " OR r.value_yen <> v.value_yen OR v.redeemed_at IS NULL OR r.redeemed_at <> v.redeemed_at",
+    ),
+    Invariant(
+        "voucher_value_is_points_times_rate",
+        "each voucher's yen is its points times the yen per point recorded when it was issued",
+        "SELECT id, points, yen_per_point, value_yen FROM vouchers"
+        " WHERE value_yen <> points * yen_per_point",
+    ),
+    Invariant(
+        "voucher_expires_after_its_validity",
+        "each voucher was issued when its exchange was made, and expires the days of validity"
+        " recorded on it (of 24 hours) later",
+        {
+            "postgresql": "SELECT v.id, v.created_at, v.valid_days, v.expires_at FROM vouchers v"
+            " JOIN transfers t ON t.voucher_id = v.id AND t.kind = 'exchange'"
+            " WHERE v.created_at <> t.created_at"
+            " OR v.expires_at <> v.created_at + v.valid_days * INTERVAL '24 hours'",
+            # whole seconds moved by datetime(), the stored microseconds carried over
+            "sqlite": "SELECT v.id, v.created_at, v.valid_days, v.expires_at FROM vouchers v"
+            " JOIN transfers t ON t.voucher_id = v.id AND t.kind = 'exchange'"
+            " WHERE v.created_at <> t.created_at OR v.expires_at <>"
+            " datetime(substr(v.created_at, 1, 19), '+' || v.valid_days || ' days')"
+            " || substr(v.created_at, 20)",
+        },
+    ),
+    Invariant(
+        "settlement_month_is_tokyo_month",
+        "each redemption is settled in the Asia/Tokyo month of its redeemed_at",
+        {
+            "postgresql": "SELECT id, settlement_month, redeemed_at FROM redemptions"
+            " WHERE settlement_month <> to_char(redeemed_at AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM')",
+            "sqlite": "SELECT id, settlement_month, redeemed_at FROM redemptions"
+            " WHERE settlement_month <> strftime('%Y-%m', substr(redeemed_at, 1, 19), '+9 hours')",
+        },
+    ),
+    Invariant(
+        "credit_activity_date_is_its_tasks",
+        "a credit's activity date is the Asia/Tokyo day its task was completed, or the day its"
+        " window ended if that came first",
+        {
+            "postgresql": "SELECT t.id, t.activity_date FROM transfers t"
+            " JOIN assignments a ON a.id = t.assignment_id"
+            " JOIN help_requests h ON h.id = a.help_request_id WHERE t.kind = 'credit'"
+            " AND t.activity_date <> CAST(LEAST(COALESCE(a.completed_at, t.created_at),"
+            " h.window_end) AT TIME ZONE 'Asia/Tokyo' AS DATE)",
+            "sqlite": "SELECT t.id, t.activity_date FROM transfers t"
+            " JOIN assignments a ON a.id = t.assignment_id"
+            " JOIN help_requests h ON h.id = a.help_request_id WHERE t.kind = 'credit'"
+            " AND t.activity_date <> date(substr(MIN(COALESCE(a.completed_at, t.created_at),"
+            " h.window_end), 1, 19), '+9 hours')",
+        },
+    ),
+    Invariant(
+        "credit_fiscal_year_of_activity_date",
+        "a credit's fiscal year is the one (April to March) of its activity date, and a"
+        " reversal's is its credit's",
+        {
+            "postgresql": "SELECT t.id, t.kind, t.activity_date, t.fiscal_year FROM transfers t"
+            " LEFT JOIN transfers c ON c.id = t.reverses_id WHERE (t.kind = 'credit'"
+            " AND t.fiscal_year <> EXTRACT(YEAR FROM t.activity_date - INTERVAL '3 months'))"
+            " OR (t.kind = 'reversal'"
+            " AND (c.fiscal_year IS NULL OR t.fiscal_year <> c.fiscal_year))",
+            "sqlite": "SELECT t.id, t.kind, t.activity_date, t.fiscal_year FROM transfers t"
+            " LEFT JOIN transfers c ON c.id = t.reverses_id WHERE (t.kind = 'credit'"
+            " AND t.fiscal_year <> CAST(strftime('%Y', t.activity_date, '-3 months') AS INTEGER))"
+            " OR (t.kind = 'reversal'"
+            " AND (c.fiscal_year IS NULL OR t.fiscal_year <> c.fiscal_year))",
+        },
+    ),
+    Invariant(
+        "exchange_fiscal_year_of_its_time",
+        "an exchange counts against the fiscal year (April to March, Asia/Tokyo) it was made in",
+        {
+            "postgresql": "SELECT id, fiscal_year, created_at FROM transfers"
+            " WHERE kind = 'exchange' AND fiscal_year <> EXTRACT(YEAR FROM"
+            " (created_at AT TIME ZONE 'Asia/Tokyo') - INTERVAL '3 months')",
+            "sqlite": "SELECT id, fiscal_year, created_at FROM transfers"
+            " WHERE kind = 'exchange' AND fiscal_year <> CAST(strftime('%Y',"
+            " substr(created_at, 1, 19), '+9 hours', '-3 months') AS INTEGER)",
+        },
+    ),
 )
 
 
 def check(session: Session) -> list[str]:
     """Run every invariant; return one line per violated invariant (empty when all hold)."""
+    dialect = session.get_bind().dialect.name
     violations = []
     for invariant in INVARIANTS:
-        rows = session.execute(text(invariant.sql + " LIMIT 5")).all()
+        rows = session.execute(text(invariant.query(dialect) + " LIMIT 5")).all()
         if rows:
             shown = "; ".join(str(tuple(row)) for row in rows)
             violations.append(

@@ -115,6 +115,8 @@ class Voucher(Base):
         CheckConstraint(_in("status", VOUCHER_STATUSES), "status_known"),
         CheckConstraint("points > 0", "points_positive"),
         CheckConstraint("value_yen > 0", "value_positive"),
+        CheckConstraint("yen_per_point > 0", "yen_per_point_positive"),
+        CheckConstraint("valid_days BETWEEN 1 AND 3660", "valid_days_range"),
         CheckConstraint("expires_at > created_at", "expires_after_issue"),
         CheckConstraint(
             "(status = 'redeemed' AND redeemed_at IS NOT NULL)"
@@ -133,7 +135,12 @@ class Voucher(Base):
     #: The code's last group, to tell vouchers apart in histories and settlements.
     code_tail: Mapped[str] = mapped_column(String(4))
     points: Mapped[int] = mapped_column(Integer)
+    #: points * yen_per_point (``points check`` proves it).
     value_yen: Mapped[int] = mapped_column(Integer)
+    #: The rules' yen per point when it was issued: a later rule change leaves it as it was.
+    yen_per_point: Mapped[int] = mapped_column(Integer)
+    #: The rules' validity when it was issued: expires_at is created_at plus this many days.
+    valid_days: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(12), default="outstanding")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

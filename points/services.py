@@ -451,6 +451,8 @@ def exchange(
                 code_tail=codes.tail(code),
                 points=points,
                 value_yen=points * rules.voucher_yen_per_point,
+                yen_per_point=rules.voucher_yen_per_point,
+                valid_days=rules.voucher_valid_days,
                 status="outstanding",
                 created_at=now,
                 expires_at=now + dt.timedelta(days=rules.voucher_valid_days),
