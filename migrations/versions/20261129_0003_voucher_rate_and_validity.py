@@ -7,7 +7,7 @@ disagrees with the rules it is said to have been issued under) for an admin to l
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-12-01 10:00:00.000000
+Create Date: 2026-11-29 14:00:00.000000
 """
 
 from collections.abc import Sequence
