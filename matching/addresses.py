@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -132,16 +133,35 @@ class AddressAmbiguous(AddressNotFound):
 
 # --- the index ------------------------------------------------------------------------------
 
-_KANJI = "\u3400-\u9fff々"
+_KANJI = re.compile("[\u3400-\u9fff々]")
 # ヶ/ケ/が between a 町名's kanji: 市ヶ谷 = 市谷, 霞ヶ関 = 霞が関, 梅ヶ丘 = 梅丘
-_GA = re.compile(f"(?<=[{_KANJI}])[ヶヵケがガ]")
+_GA = frozenset("ヶヵケがガ")
 # の/ノ/之 in a 町名: 虎の門 = 虎ノ門, 池の端 = 池之端
 _NO = str.maketrans({"の": "ノ", "之": "ノ"})
 
 
+def _folded(name: str) -> list[str]:
+    """Each character of ``name`` as compared (kana and particle variants folded; "" if dropped).
+
+    Character by character, so that every prefix of an address folds as the whole does.
+    """
+    kana = jaconv.enlarge_smallkana(jaconv.hira2kata(name.translate(_NO)))
+    if len(kana) != len(name):  # the folds above are one character for one; stay safe if not
+        kana = name.translate(_NO)
+    return [
+        "" if ch in _GA and i > 0 and _KANJI.match(name[i - 1]) else kana[i]
+        for i, ch in enumerate(name)
+    ]
+
+
 def _key(name: str) -> str:
-    """The form in which a 町名 or 区名 is compared: kana and particle variants folded."""
-    return jaconv.enlarge_smallkana(jaconv.hira2kata(_GA.sub("", name).translate(_NO)))
+    """The form in which a 町名 is compared: kana and particle variants folded."""
+    return "".join(_folded(name))
+
+
+def _spelling(name: str) -> str:
+    """A 町名 with only its kana folded, to tell 西ケ原 from 西原 once both have matched."""
+    return jaconv.enlarge_smallkana(jaconv.hira2kata(name.replace("之", "ノ")))
 
 
 @dataclass(frozen=True)
@@ -296,8 +316,9 @@ def _towns_at(
 ) -> Iterator[tuple[int, list[tuple[Area, ...]]]]:
     """The 町 whose names ``text`` starts with, longest first: (characters used, each ward's 町)."""
     index = _index()
-    for length in range(min(len(text), index.max_town_chars), 0, -1):
-        by_ward = index.towns.get(_key(text[:length]))
+    prefixes = list(itertools.accumulate(_folded(text[: index.max_town_chars])))
+    for length in range(len(prefixes), 0, -1):
+        by_ward = index.towns.get(prefixes[length - 1])
         if by_ward:
             found = [t for w, t in by_ward.items() if wards is None or w in wards]
             if found:
@@ -335,6 +356,10 @@ def _resolve(
                     first_failure = AddressNotFound("chome", name, f"丁目が見つかりません: {name}")
             else:
                 missing.append(town)
+        if len(found) > 1:  # 西ケ原 (北区) and 西原 (渋谷区) fold alike: prefer the spelling typed
+            typed = _spelling(compact[:length])
+            exact = [m for m in found if _spelling(m.area.town) == typed]
+            found = exact or found
         if found:
             wards_said = "・".join(m.ward_name for m in found)
             name = found[0].area_name
@@ -406,6 +431,8 @@ def locate(text: str, *, ward: str | None = None) -> AddressMatch:
                 where,
                 f"丁目を選んでください: {where}",
             )
+    elif typed.compact[0].isdigit():  # no address starts with a number but a postcode's
+        raise AddressNotFound("postcode", text, f"郵便番号は7桁です: {typed.spaced}")
     start = _after_prefecture(typed.compact, start)
     ward_said = _ward_at(typed.compact, start)
     if ward_said is not None:
