@@ -35,8 +35,9 @@ _CSV = Path(__file__).parent / "data" / "tokyo23_chome_geolonia2024.csv"
 Part = Literal["address", "postcode", "prefecture", "ward", "town", "chome"]
 
 _KANJI_DIGITS = "一二三四五六七八九"
-_KANJI_NUMERAL = "[一二三四五六七八九十]"
-_LISTED_CHOME = re.compile(rf"^(?P<town>.+?)(?P<num>{_KANJI_NUMERAL}+)丁目$")
+# a 丁目 number: 1 to 99 in arabic (4, 04) or kanji (四, 十二, 二十)
+_NUMBER = "(?:[0-9]{1,2}|[二三四五六七八九]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_LISTED_CHOME = re.compile(rf"^(?P<town>.+?)(?P<num>{_NUMBER})丁目$")
 
 
 def kanji_number(n: int) -> str:
@@ -49,15 +50,13 @@ def kanji_number(n: int) -> str:
 
 
 def _number(text: str) -> int:
-    """Read an arabic or kanji number (4, 04, 四, 十二)."""
+    """Read an arabic or kanji number (4, 04, 四, 十二, 二十) as matched by _NUMBER."""
     if text.isascii():
         return int(text)
-    tens, _, ones = text.rpartition("十")
-    if "十" not in text:
-        tens, ones = "", text
-    value = 0
-    if "十" in text:
-        value = 10 * (_KANJI_DIGITS.index(tens) + 1 if tens else 1)
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        tens, ones = "", tens
+    value = 10 * (_KANJI_DIGITS.index(tens) + 1 if tens else 1) if ten else 0
     return value + (_KANJI_DIGITS.index(ones) + 1 if ones else 0)
 
 
@@ -272,16 +271,15 @@ class _Text:
 
 # --- resolving -------------------------------------------------------------------------------
 
+_NUMBER_ONLY = re.compile(r"(?:〒|郵便番号:?)?[0-9-]+")
 _POSTCODE = re.compile(r"^(?:〒|郵便番号:?)?([0-9]{3})-?([0-9]{4})(?![0-9])")
 # a 丁目 number: 四丁目, 4丁目, 4丁, 4-, 4の, 4 at the end
-_CHOME = re.compile(
-    rf"^(?P<num>[0-9]{{1,2}}|{_KANJI_NUMERAL}{{1,3}})(?:(?P<suffix>丁目?)[-のノ]?|[-のノ之]|$)"
-)
-_CHOME_WORD = re.compile(rf"^(?:[0-9]{{1,2}}|{_KANJI_NUMERAL}{{1,3}})丁目")
+_CHOME = re.compile(rf"^(?P<num>{_NUMBER})(?:丁目?[-のノ]?|[-のノ之]|$)")
+_CHOME_WORD = re.compile(rf"^{_NUMBER}丁目")
 _PREFECTURE = re.compile(r"(?:北海道|京都府|大阪府|..県|...県)")
 _UNKNOWN_WARD = re.compile(r"[^0-9区]{1,5}区")
 _NOT_A_WARD = re.compile(r"^[^0-9]{1,5}?[区市郡]")
-_TOWN_WORD = re.compile(rf"^(.+?)(?=[0-9]|{_KANJI_NUMERAL}+丁目|$)")
+_TOWN_WORD = re.compile(rf"^(.+?)(?=[0-9]|{_NUMBER}丁目|$)")
 
 
 @dataclass(frozen=True)
@@ -331,6 +329,11 @@ def _choose(found: list[AddressMatch], part: Part, value: str, message: str) -> 
     raise AddressAmbiguous(part, value, message, tuple(m.area for m in found))
 
 
+def _chome_name(town: str, n: int) -> str:
+    """太子堂九丁目, as the list would write it (太子堂0丁目 for a 0 typed)."""
+    return f"{town}{kanji_number(n) if 0 < n < 100 else n}丁目"
+
+
 def _range(town: tuple[Area, ...]) -> str:
     return f"{kanji_number(town[0].chome or 1)}丁目〜{kanji_number(town[-1].chome or 1)}丁目"
 
@@ -352,7 +355,7 @@ def _resolve(
                 found.append(AddressMatch(chome.area, rest))
             elif chome.missing_number is not None:
                 if first_failure is None:
-                    name = f"{town[0].town}{kanji_number(chome.missing_number)}丁目"
+                    name = _chome_name(town[0].town, chome.missing_number)
                     first_failure = AddressNotFound("chome", name, f"丁目が見つかりません: {name}")
             else:
                 missing.append(town)
@@ -431,7 +434,7 @@ def locate(text: str, *, ward: str | None = None) -> AddressMatch:
                 where,
                 f"丁目を選んでください: {where}",
             )
-    elif typed.compact[0].isdigit():  # no address starts with a number but a postcode's
+    elif _NUMBER_ONLY.fullmatch(typed.compact):  # a mistyped postcode
         raise AddressNotFound("postcode", text, f"郵便番号は7桁です: {typed.spaced}")
     start = _after_prefecture(typed.compact, start)
     ward_said = _ward_at(typed.compact, start)
@@ -454,7 +457,11 @@ def locate(text: str, *, ward: str | None = None) -> AddressMatch:
     except AddressNotFound:
         # perhaps a ward without its 区: 世田谷太子堂4丁目, 中央銀座1-1
         for name, code in _index().ward_keys.items():
-            if not name.endswith("区") and typed.compact.startswith(name, start):
+            if (
+                not name.endswith("区")
+                and not name.isdigit()
+                and typed.compact.startswith(name, start)
+            ):
                 try:
                     return _resolve(typed, start + len(name), frozenset({code}), ward_said=True)
                 except AddressNotFound:
@@ -473,7 +480,7 @@ def _resolve_with_postcode(
         chome = _chome_of(_index().towns[_key(town[0].town)][town[0].ward_code], after)
         if chome.area is not None:
             return AddressMatch(chome.area, typed.after(start + chome.consumed))
-        name = f"{town[0].town}{kanji_number(chome.missing_number or 1)}丁目"
+        name = _chome_name(town[0].town, chome.missing_number or 0)
         raise AddressNotFound("chome", name, f"丁目が見つかりません: {name}")
     match = _resolve(typed, start, wards or frozenset({town[0].ward_code}), ward_said=True)
     if match.area not in town:
@@ -539,7 +546,7 @@ def by_postcode(code: str) -> tuple[Area, ...]:
         raise AddressNotFound(
             "postcode", shown, f"郵便番号の{why}: {shown}（{city}{neighborhood}）"
         )
-    length, (areas_of_town,) = town
+    _, (areas_of_town,) = town
     banchi = _normalise(str(getattr(record, "banchi", "") or "")).replace(" ", "")
     if banchi and areas_of_town[0].chome is not None:
         chome = _chome_of(areas_of_town, banchi)

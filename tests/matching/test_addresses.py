@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from matching import addresses
 from matching.addresses import AddressAmbiguous, AddressNotFound, by_postcode, locate
@@ -404,6 +406,40 @@ def test_areas_lists_a_wards_chome_in_list_order():
 )
 def test_kanji_number_writes_chome_numbers_as_the_list_does(n, kanji):
     assert addresses.kanji_number(n) == kanji
+
+
+def test_two_character_chome_numbers_are_read_whole():
+    with pytest.raises(AddressNotFound, match="丁目が見つかりません: 太子堂四十二丁目$"):
+        locate("世田谷区太子堂四十二丁目")
+    with pytest.raises(AddressNotFound, match="丁目が見つかりません: 太子堂二十丁目$"):
+        locate("世田谷区太子堂二十-1")
+    with pytest.raises(AddressNotFound, match="丁目が見つかりません: 太子堂十一丁目$"):
+        locate("太子堂１１丁目")
+    with pytest.raises(AddressNotFound, match="丁目が見つかりません: 太子堂0丁目$"):
+        locate("太子堂0-1")
+
+
+# a real beginning (or none), then anything: reaches the 丁目 and 番地 parsing, not just 町名
+TYPED = st.builds(
+    lambda *parts: "".join(parts),
+    st.sampled_from(["", "東京都", "世田谷区", "東京都 新宿区", "〒154-0004", "１５４０００４ "]),
+    st.sampled_from(["", "太子堂", "霞ヶ関", "新宿", "中央", "一番町", "市ケ谷八幡町", "西ケ原"]),
+    st.text(
+        alphabet="一二三四五六七八九十丁目番地号の之ノ0123456789０１２３４５６７８９-－ー‐〒 　ｱﾀﾞ区市県",
+        max_size=16,
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(text=TYPED)
+def test_whatever_is_typed_gives_a_listed_chome_or_a_refusal(text):
+    try:
+        found, message = (locate(text).area,), "found"
+    except AddressNotFound as refused:  # any other exception fails the test
+        found, message = refused.candidates, str(refused)
+    assert message
+    assert set(found) <= set(addresses.areas())
 
 
 def test_postcodes_can_be_looked_up_from_any_thread():
