@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching import services as matching
-from points import services
+from points import credits, shops
 from points.models import Account
 from tests.conftest import ALL_WEEK
 from tests.points.conftest import completed_assignment
@@ -39,7 +39,7 @@ def _funded_volunteer(engine, points: int) -> tuple[int, str]:
             assignment_id = completed_assignment(
                 session, volunteer_id=volunteer.id, category="shopping", completed_at=when
             )
-            services.credit_completed_task(session, assignment_id=assignment_id, now=when)
+            credits.credit_completed_task(session, assignment_id=assignment_id, now=when)
         return volunteer.id, token
 
 
@@ -76,7 +76,7 @@ def test_fifty_terminals_redeem_one_voucher_exactly_once(app, committed):
     code = issued.get_json()["code"]
     with Session(committed) as session, session.begin():
         keys = [
-            services.create_shop(
+            shops.create_shop(
                 session, name=f"店 {i}", address="世田谷区", now=dt.datetime.now(dt.UTC)
             )[1]
             for i in range(5)
@@ -148,7 +148,7 @@ def test_a_task_completed_twice_at_once_is_credited_once(committed):
 
     def credit(i: int) -> int:
         with Session(committed) as session, session.begin():
-            return services.credit_completed_task(session, assignment_id=assignment_id, now=now).id
+            return credits.credit_completed_task(session, assignment_id=assignment_id, now=now).id
 
     transfers = _race(20, credit)
     assert len(transfers) == 1

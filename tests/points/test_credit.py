@@ -6,7 +6,7 @@ from sqlalchemy.exc import IntegrityError
 
 from db import Conflict, NotFound
 from matching.models import Assignment
-from points import services
+from points import credits, point_rules
 from points.models import Account, Entry, Transfer
 from tests.points.conftest import completed_assignment, tokyo
 
@@ -31,10 +31,10 @@ def test_crediting_again_returns_the_first_credit_and_writes_nothing(session, vo
     v, _ = volunteer
     now = tokyo(2026, 12, 1, 9)
     assignment = completed_assignment(session, volunteer_id=v.id, completed_at=now)
-    first = services.credit_completed_task(session, assignment_id=assignment, now=now)
+    first = credits.credit_completed_task(session, assignment_id=assignment, now=now)
     count = session.scalar(select(func.count()).select_from(Transfer))
-    again = services.credit_completed_task(session, assignment_id=assignment, now=now)
-    later = services.credit_completed_task(
+    again = credits.credit_completed_task(session, assignment_id=assignment, now=now)
+    later = credits.credit_completed_task(
         session, assignment_id=assignment, now=tokyo(2026, 12, 9, 9)
     )
     assert first.id == again.id == later.id
@@ -82,7 +82,7 @@ def test_the_daily_cap_reduces_the_last_credit_and_records_a_zero_credit(
 
 def test_the_daily_cap_follows_the_wards_rules(session, volunteer, complete_task):
     v, _ = volunteer
-    services.update_rules(
+    point_rules.update_rules(
         session, changes={"daily_cap": 100}, updated_by="test", now=tokyo(2026, 1, 1)
     )
     complete_task(v, "garbage", tokyo(2026, 12, 1, 8))
@@ -107,9 +107,9 @@ def test_only_completed_tasks_earn(session, volunteer):
     session.get(Assignment, assignment_id).status = "accepted"
     session.flush()
     with pytest.raises(Conflict, match="only completed tasks"):
-        services.credit_completed_task(session, assignment_id=assignment_id, now=now)
+        credits.credit_completed_task(session, assignment_id=assignment_id, now=now)
     with pytest.raises(NotFound):
-        services.credit_completed_task(session, assignment_id=10**9, now=now)
+        credits.credit_completed_task(session, assignment_id=10**9, now=now)
     assert (
         session.scalar(select(func.count()).select_from(Entry).where(Entry.account_id == -1)) == 0
     )

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from db import Conflict
-from points import codes, services
+from points import balances, codes, point_rules, vouchers
 from points.models import Transfer, Voucher
 from tests.points.conftest import SECRET, exchange_via_api, tokyo
 
@@ -136,23 +136,23 @@ def test_the_annual_cap_counts_per_fiscal_year(session, volunteer, fund):
     v, _ = volunteer
     fund(v, 6000, start=tokyo(2025, 4, 1, 9))
     march = tokyo(2026, 3, 20)
-    services.exchange(
+    vouchers.exchange(
         session, volunteer_id=v.id, points=4500, idempotency_key="a", secret=SECRET, now=march
     )
-    summary = services.summary(session, volunteer_id=v.id, now=march)
+    summary = balances.summary(session, volunteer_id=v.id, now=march)
     assert (summary.balance, summary.exchangeable, summary.fiscal_year_exchanged) == (
         1500,
         500,
         4500,
     )
     with pytest.raises(Conflict, match="yearly exchange cap is 5000 pt") as refused:
-        services.exchange(
+        vouchers.exchange(
             session, volunteer_id=v.id, points=1000, idempotency_key="b", secret=SECRET, now=march
         )
     assert refused.value.errors == {"points": ["At most 500 this fiscal year."]}
     # a new fiscal year starts on 1 April (Tokyo)
     april = tokyo(2026, 4, 1, 0, 0)
-    issued = services.exchange(
+    issued = vouchers.exchange(
         session, volunteer_id=v.id, points=1000, idempotency_key="b", secret=SECRET, now=april
     )
     assert issued.transfer.fiscal_year == 2026
@@ -160,7 +160,7 @@ def test_the_annual_cap_counts_per_fiscal_year(session, volunteer, fund):
 
 def test_the_annual_cap_refusal_is_409_over_http(api, session, volunteer, fund):
     v, token = volunteer
-    services.update_rules(
+    point_rules.update_rules(
         session, changes={"annual_exchange_cap": 500}, updated_by="t", now=tokyo(2026, 1, 1)
     )
     fund(v, 1000)

@@ -8,7 +8,7 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from db import Conflict
-from points import services
+from points import accounts, balances, expiry, redemption, vouchers
 from points.models import Account, Entry, Transfer, Voucher
 from tests.points.conftest import SECRET, tokyo
 
@@ -18,7 +18,7 @@ def balance(session, volunteer):
 
 
 def exchange(session, v, points, key, now):
-    return services.exchange(
+    return vouchers.exchange(
         session, volunteer_id=v.id, points=points, idempotency_key=key, secret=SECRET, now=now
     )
 
@@ -28,7 +28,7 @@ def test_exchanges_spend_the_oldest_points_first(session, volunteer, fund):
     fund(v, 300, start=tokyo(2024, 10, 1))  # earned in FY2024
     fund(v, 200, start=tokyo(2025, 10, 1))  # earned in FY2025
     exchange(session, v, 500, "a", tokyo(2025, 12, 1))
-    report = services.expire(session, now=tokyo(2026, 4, 1, 0, 0))
+    report = expiry.expire(session, now=tokyo(2026, 4, 1, 0, 0))
     assert report.points_expired == 0
     assert balance(session, v) == 0
 
@@ -38,26 +38,26 @@ def test_unspent_points_lapse_at_the_end_of_the_next_fiscal_year(session, volunt
     fund(v, 600, start=tokyo(2024, 10, 1))  # FY2024
     fund(v, 200, start=tokyo(2025, 10, 1))  # FY2025
     exchange(session, v, 500, "a", tokyo(2025, 12, 1))  # spends 500 of FY2024's 600
-    summary = services.summary(session, volunteer_id=v.id, now=tokyo(2026, 3, 1))
+    summary = balances.summary(session, volunteer_id=v.id, now=tokyo(2026, 3, 1))
     assert [(e.fiscal_year, e.points) for e in summary.expiring] == [(2024, 100), (2025, 200)]
     assert summary.expiring[0].expires_at == tokyo(2026, 4, 1, 0, 0)
 
-    assert services.expire(session, now=tokyo(2026, 3, 31, 23, 59)).points_expired == 0
-    report = services.expire(session, now=tokyo(2026, 4, 1, 0, 0))
+    assert expiry.expire(session, now=tokyo(2026, 3, 31, 23, 59)).points_expired == 0
+    report = expiry.expire(session, now=tokyo(2026, 4, 1, 0, 0))
     assert (report.points_expired, report.by_fiscal_year) == (100, {2024: 100})
     assert balance(session, v) == 200
-    expiry = session.scalar(select(Transfer).where(Transfer.kind == "expire_points"))
-    assert expiry.fiscal_year == 2024 and "2024年度" in expiry.reason
-    expired = services.system_account_id(session, "expired")
+    lapse = session.scalar(select(Transfer).where(Transfer.kind == "expire_points"))
+    assert lapse.fiscal_year == 2024 and "2024年度" in lapse.reason
+    expired = accounts.system_account_id(session, "expired")
     assert session.get(Account, expired).balance >= 100
 
     # running it again changes nothing
     count = session.scalar(select(func.count()).select_from(Entry))
-    again = services.expire(session, now=tokyo(2026, 4, 2))
+    again = expiry.expire(session, now=tokyo(2026, 4, 2))
     assert again.points_expired == 0 and again.vouchers_expired == 0
     assert session.scalar(select(func.count()).select_from(Entry)) == count
     # a year later FY2025's points go too
-    assert services.expire(session, now=tokyo(2027, 4, 1, 9)).by_fiscal_year == {2025: 200}
+    assert expiry.expire(session, now=tokyo(2027, 4, 1, 9)).by_fiscal_year == {2025: 200}
     assert balance(session, v) == 0
 
 
@@ -67,20 +67,19 @@ def test_unredeemed_vouchers_expire_into_the_expired_account(session, volunteer,
     kept = exchange(session, v, 500, "a", tokyo(2026, 6, 1))
     used = exchange(session, v, 500, "b", tokyo(2026, 6, 1))
     shop, _ = make_shop()
-    services.redeem(session, shop_id=shop.id, code=used.code, secret=SECRET, now=tokyo(2026, 7, 1))
+    redemption.redeem(
+        session, shop_id=shop.id, code=used.code, secret=SECRET, now=tokyo(2026, 7, 1)
+    )
     assert kept.expires_at == tokyo(2026, 6, 1) + dt.timedelta(days=180)
     assert (
-        services.expire(session, now=kept.expires_at - dt.timedelta(seconds=1)).vouchers_expired
-        == 0
+        expiry.expire(session, now=kept.expires_at - dt.timedelta(seconds=1)).vouchers_expired == 0
     )
-    report = services.expire(session, now=kept.expires_at)
+    report = expiry.expire(session, now=kept.expires_at)
     assert (report.vouchers_expired, report.voucher_points_expired) == (1, 500)
     session.refresh(kept.voucher)
     session.refresh(used.voucher)
     assert (kept.voucher.status, used.voucher.status) == ("expired", "redeemed")
-    assert (
-        services.expire(session, now=kept.expires_at + dt.timedelta(days=1)).vouchers_expired == 0
-    )
+    assert expiry.expire(session, now=kept.expires_at + dt.timedelta(days=1)).vouchers_expired == 0
 
 
 def test_an_admin_reverses_a_credit_once_with_a_reason(
@@ -245,8 +244,8 @@ def test_lapsed_points_cannot_be_exchanged_before_cron_runs(session, volunteer, 
     v, _ = volunteer
     fund(v, 500, start=tokyo(2024, 10, 1))  # fiscal 2024: lapses on 1 April 2026
     now = tokyo(2026, 4, 2)
-    assert services.summary(session, volunteer_id=v.id, now=now).exchangeable == 0
+    assert balances.summary(session, volunteer_id=v.id, now=now).exchangeable == 0
     with pytest.raises(Conflict):
-        services.exchange(
+        vouchers.exchange(
             session, volunteer_id=v.id, points=500, idempotency_key="late", secret=SECRET, now=now
         )

@@ -20,7 +20,7 @@ from sqlalchemy.orm import sessionmaker
 
 from db import Conflict
 from matching import services as matching
-from points import services
+from points import credits, expiry, redemption, shops, vouchers
 from points.invariants import check
 from points.models import Account
 from tests.conftest import ALL_WEEK
@@ -56,9 +56,9 @@ def machine(connection):
                 volunteer.status = status
                 self.volunteers.append(volunteer.id)
             self.shops = [
-                services.create_shop(
-                    self.session, name=f"店 {i}", address="世田谷区", now=self.now
-                )[0].id
+                shops.create_shop(self.session, name=f"店 {i}", address="世田谷区", now=self.now)[
+                    0
+                ].id
                 for i in range(2)
             ]
             self.session.flush()
@@ -88,7 +88,7 @@ def machine(connection):
                 completed_at=self.now,
             )
             before = self.balance(self.volunteers[who])
-            transfer = services.credit_completed_task(
+            transfer = credits.credit_completed_task(
                 self.session, assignment_id=assignment_id, now=self.now
             )
             gained = self.balance(self.volunteers[who]) - before
@@ -101,10 +101,10 @@ def machine(connection):
         @rule(assignment_id=tasks)
         def duplicate_credit(self, assignment_id):
             balances = [self.balance(v) for v in self.volunteers]
-            first = services.credit_completed_task(
+            first = credits.credit_completed_task(
                 self.session, assignment_id=assignment_id, now=self.now
             )
-            again = services.credit_completed_task(
+            again = credits.credit_completed_task(
                 self.session, assignment_id=assignment_id, now=self.now
             )
             assert first.id == again.id
@@ -116,7 +116,7 @@ def machine(connection):
             volunteer_id = self.volunteers[who]
             before = self.balance(volunteer_id)
             try:
-                issued = services.exchange(
+                issued = vouchers.exchange(
                     self.session,
                     volunteer_id=volunteer_id,
                     points=500 * units,
@@ -136,7 +136,7 @@ def machine(connection):
         def replay(self, key):
             volunteer_id, points, code = self.issued[key]
             balance = self.balance(volunteer_id)
-            again = services.exchange(
+            again = vouchers.exchange(
                 self.session,
                 volunteer_id=volunteer_id,
                 points=points,
@@ -146,7 +146,7 @@ def machine(connection):
             )
             assert again.replayed and again.code == code
             with pytest.raises(Conflict):
-                services.exchange(
+                vouchers.exchange(
                     self.session,
                     volunteer_id=volunteer_id,
                     points=points + 500,
@@ -160,7 +160,7 @@ def machine(connection):
         def redeem(self, key, shop):
             _, _, code = self.issued[key]
             try:
-                services.redeem(
+                redemption.redeem(
                     self.session, shop_id=self.shops[shop], code=code, secret=SECRET, now=self.now
                 )
             except Conflict:
@@ -174,8 +174,8 @@ def machine(connection):
 
         @rule()
         def expire(self):
-            services.expire(self.session, now=self.now)
-            again = services.expire(self.session, now=self.now)
+            expiry.expire(self.session, now=self.now)
+            again = expiry.expire(self.session, now=self.now)
             assert (again.points_expired, again.vouchers_expired) == (0, 0)
 
         @invariant()
