@@ -82,6 +82,16 @@ def lock_volunteer_account(session: Session, volunteer_id: int) -> tuple[int, in
     return account_id, balance
 
 
+def lock_existing_volunteer_account(session: Session, volunteer_id: int) -> tuple[int, int] | None:
+    """Lock a volunteer's account row, if they have one; return (account id, balance)."""
+    row = session.execute(
+        select(Account.id, Account.balance)
+        .where(Account.volunteer_id == volunteer_id)
+        .with_for_update()
+    ).one_or_none()
+    return None if row is None else (row.id, row.balance)
+
+
 class ShortBalance(Exception):
     def __init__(self, account_id: int) -> None:
         self.account_id = account_id

@@ -6,7 +6,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from db import Conflict, NotFound
 from points import ledger
@@ -29,9 +29,12 @@ def credit_completed_task(
     """Credit a completed task's points to its volunteer, at most once, within the daily cap.
 
     Call it in the transaction that completes the assignment. A retry returns the first
-    credit. When the daily cap leaves nothing, a credit transfer without entries is still
-    recorded (reason says why): it marks the task as credited, so a retry on another day can
-    never credit it after all, and the volunteer's history shows why it earned nothing.
+    credit. The daily cap counts the day's credits net of their reversals. When the cap leaves
+    nothing, or the task's fiscal year has already lapsed (a task confirmed after the end of
+    the fiscal year after the one it was done in: its points lapse at once), a credit transfer
+    without entries is still recorded (reason says why): it marks the task as credited, so a
+    retry on another day can never credit it after all, and the volunteer's history shows why
+    it earned nothing.
     """
     assignments, requests, categories = (
         matching_table("assignments"),
@@ -68,30 +71,30 @@ def credit_completed_task(
     # the day of the activity: when it was confirmed, or the window's end if confirmed later
     done = completed_at or now
     activity_date = calendar.local_date(min(done, window_end))
-    earned_that_day = (
-        session.scalar(
-            select(func.coalesce(func.sum(Entry.amount), 0))
-            .join(Transfer, Entry.transfer_id == Transfer.id)
-            .where(
-                Entry.account_id == account_id,
-                Transfer.kind == "credit",
-                Transfer.activity_date == activity_date,
-            )
-        )
-        or 0
-    )
-    amount = calendar.credit_after_cap(points, earned_that_day, rules.daily_cap)
+    # points belong to the year of the activity, not of the confirmation
+    fiscal_year = calendar.fiscal_year_of(activity_date)
     reason = f"{label} {activity_date.isoformat()}"
-    if amount < points:
-        reason += f"（1日の上限 {rules.daily_cap} pt のため {points} pt のうち {amount} pt）"
+    if fiscal_year <= calendar.last_expired_fiscal_year(now):
+        # confirmed after that year's points lapsed: they lapse at once, never in the balance
+        amount = 0
+        last_day = (calendar.points_expire_at(fiscal_year) - dt.timedelta(days=1)).date()
+        reason += (
+            f"（{fiscal_year}年度のポイントは {last_day.isoformat()} まで有効で失効済みのため"
+            f" {points} pt のうち 0 pt）"
+        )
+    else:
+        amount = calendar.credit_after_cap(
+            points, _earned_on(session, account_id, activity_date), rules.daily_cap
+        )
+        if amount < points:
+            reason += f"（1日の上限 {rules.daily_cap} pt のため {points} pt のうち {amount} pt）"
     try:
         with session.begin_nested():
             transfer = Transfer(
                 kind="credit",
                 volunteer_id=volunteer_id,
                 assignment_id=assignment_id,
-                # points belong to the year of the activity, not of the confirmation
-                fiscal_year=calendar.fiscal_year_of(activity_date),
+                fiscal_year=fiscal_year,
                 activity_date=activity_date,
                 reason=reason,
                 created_at=now,
@@ -114,6 +117,25 @@ def credit_completed_task(
             raise
         return existing
     return transfer
+
+
+def _earned_on(session: Session, account_id: int, activity_date: dt.date) -> int:
+    """Return the points credited for a day's activity, net of the reversals of those credits."""
+    reversed_credit = aliased(Transfer)
+    day = func.coalesce(reversed_credit.activity_date, Transfer.activity_date)
+    return (
+        session.scalar(
+            select(func.coalesce(func.sum(Entry.amount), 0))
+            .join(Transfer, Entry.transfer_id == Transfer.id)
+            .outerjoin(reversed_credit, Transfer.reverses_id == reversed_credit.id)
+            .where(
+                Entry.account_id == account_id,
+                Transfer.kind.in_(("credit", "reversal")),
+                day == activity_date,
+            )
+        )
+        or 0
+    )
 
 
 def _credit_of(session: Session, assignment_id: int) -> Transfer | None:

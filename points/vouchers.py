@@ -20,7 +20,7 @@ from points.accounts import (
     ShortBalance,
     apply_legs,
     ledger_position,
-    lock_volunteer_account,
+    lock_existing_volunteer_account,
     system_account_id,
     volunteer_status,
 )
@@ -127,19 +127,27 @@ def exchange(
 ) -> Issued:
     """Turn points into a voucher. The same key and body give the same voucher, writing nothing.
 
-    Refused (Conflict) for a volunteer still on trial, past the fiscal year's exchange cap,
-    or without the points; a key reused with another body is refused too.
+    The key is looked up before anything else: a replay returns the first voucher whatever the
+    rules, the volunteer's status or the balance are now. A key reused with another body is
+    refused (Conflict). A new exchange is refused (InvalidInput) unless it is a positive
+    multiple of the voucher unit, and (Conflict) for a volunteer still on trial, past the
+    fiscal year's exchange cap, or without the points once lapsed points are set aside. A
+    refusal writes nothing: not even the volunteer's account, nor the expiry of lapsed points.
     """
+    fingerprint = _fingerprint({"points": points})
+    prior = _exchange_by_key(session, volunteer_id, idempotency_key)
+    if prior is not None:
+        return _replay(session, prior, fingerprint=fingerprint, secret=secret)
     rules = get_rules(session)
     if points <= 0 or points % rules.voucher_unit:
         raise InvalidInput(
             f"Exchange a positive multiple of {rules.voucher_unit} points.",
             {"points": [f"Must be a positive multiple of {rules.voucher_unit}."]},
         )
-    fingerprint = _fingerprint({"points": points})
     status = volunteer_status(session, volunteer_id)
-    account_id, balance = lock_volunteer_account(session, volunteer_id)
-    prior = _exchange_by_key(session, volunteer_id, idempotency_key)
+    # lock the account before counting the caps; a volunteer without one has nothing to spend
+    account = lock_existing_volunteer_account(session, volunteer_id)
+    prior = _exchange_by_key(session, volunteer_id, idempotency_key)  # while we waited?
     if prior is not None:
         return _replay(session, prior, fingerprint=fingerprint, secret=secret)
 
@@ -150,14 +158,17 @@ def exchange(
             if status == "trial"
             else f"This volunteer is {status}; only active volunteers exchange points."
         )
+    account_id, balance = account or (0, 0)
     # points that lapsed since the last cron run are not the volunteer's to spend
     through = calendar.last_expired_fiscal_year(now)
-    credits, debited, expired_years = ledger_position(session, account_id)
-    lapsed = sum(
-        ledger.points_to_expire(
-            credits, debited, through_fiscal_year=through, already_expired=expired_years
-        ).values()
-    )
+    lapsed = 0
+    if account is not None:
+        credits, debited, expired_years = ledger_position(session, account_id)
+        lapsed = sum(
+            ledger.points_to_expire(
+                credits, debited, through_fiscal_year=through, already_expired=expired_years
+            ).values()
+        )
     balance -= lapsed
     fiscal_year = calendar.fiscal_year_at(now)
     exchanged = exchanged_in_fiscal_year(
@@ -175,6 +186,7 @@ def exchange(
             f"Not enough points: the balance is {balance} pt, the exchange needs {points} pt.",
             {"points": [f"The balance is {balance}."]},
         )
+    assert account is not None  # noqa: S101 - a positive balance has an account
 
     if lapsed:  # refusals write nothing; an exchange first expires what lapsed
         expired_account = system_account_id(session, "expired")

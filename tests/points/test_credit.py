@@ -1,5 +1,7 @@
 """Crediting completed tasks: the category's points, the daily cap, at most once per task."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -57,7 +59,10 @@ def test_the_database_refuses_a_second_credit_for_a_task(session, volunteer, com
             created_by="test",
         )
     )
-    with pytest.raises(IntegrityError):
+    # PostgreSQL names the constraint, SQLite its column
+    with pytest.raises(
+        IntegrityError, match=r"uq_transfers_assignment_id|transfers\.assignment_id"
+    ):
         session.flush()
     savepoint.rollback()
 
@@ -78,6 +83,30 @@ def test_the_daily_cap_reduces_the_last_credit_and_records_a_zero_credit(
     # a new local day: 00:00 in Tokyo is 15:00 UTC the day before
     assert complete_task(v, "garbage", tokyo(2026, 12, 2, 0, 1)).entries[1].amount == 50
     assert balance(session, v) == 250
+
+
+def test_a_reversed_credit_no_longer_counts_against_the_daily_cap(
+    session, volunteer, complete_task
+):
+    v, _ = volunteer
+    day = tokyo(2026, 12, 1, 8)
+    duplicate = complete_task(v, "shopping", day)
+    complete_task(v, "shopping", day + dt.timedelta(hours=1))
+    credits.reverse(
+        session,
+        transfer_id=duplicate.id,
+        reason="二重登録のため取消",
+        created_by="admin:1",
+        now=day + dt.timedelta(hours=2),
+    )
+    assert balance(session, v) == 100
+    third = complete_task(v, "shopping", day + dt.timedelta(hours=3))
+    assert [e.amount for e in third.entries if e.amount > 0] == [100]
+    assert "上限" not in third.reason
+    assert balance(session, v) == 200
+    # the cap counts the day's points net of reversals: 200 again, so a fourth earns nothing
+    assert complete_task(v, "shopping", day + dt.timedelta(hours=4)).entries == []
+    assert balance(session, v) == 200
 
 
 def test_the_daily_cap_follows_the_wards_rules(session, volunteer, complete_task):
