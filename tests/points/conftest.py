@@ -130,7 +130,7 @@ LEDGER_TABLES = ("redemptions", "entries", "transfers", "vouchers")
 
 
 @pytest.fixture
-def committed(engine: Engine) -> Iterator[Engine]:
+def committing_engine(engine: Engine) -> Iterator[Engine]:
     """The engine with real commits; the ledger and the rows a test made are removed after.
 
     Entries and transfers refuse DELETE (triggers), so the ledger is TRUNCATEd (which fires no
