@@ -21,7 +21,7 @@ from api.schemas import (
     VoucherOut,
 )
 from db import utcnow
-from points import services
+from points import balances, credits, point_rules, vouchers
 from points.models import Transfer
 from points.rules import Rules
 
@@ -43,8 +43,8 @@ def get_points(query: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
     ensure_staff_or_volunteer(volunteer_id)
     session = get_session()
     now = utcnow()
-    summary = services.summary(session, volunteer_id=volunteer_id, now=now)
-    page = services.history(
+    summary = balances.summary(session, volunteer_id=volunteer_id, now=now)
+    page = balances.history(
         session, volunteer_id=volunteer_id, page=query["page"], page_size=query["page_size"]
     )
     entries = page.pop("items")
@@ -64,7 +64,7 @@ def get_points(query: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
 def exchange(headers: dict[str, Any], body: dict[str, Any], volunteer_id: int) -> Any:
     """Exchange points for a 地域商品券 (that volunteer, or staff on their behalf)."""
     ensure_staff_or_volunteer(volunteer_id)
-    issued = services.exchange(
+    issued = vouchers.exchange(
         get_session(),
         volunteer_id=volunteer_id,
         points=body["points"],
@@ -81,7 +81,7 @@ def exchange(headers: dict[str, Any], body: dict[str, Any], volunteer_id: int) -
 @blp.response(200, PointRulesOut)
 def get_point_rules() -> Rules:
     """Show the ward's point rules (anyone: the signup form explains them)."""
-    return services.get_rules(get_session())
+    return point_rules.get_rules(get_session())
 
 
 @blp.route("/point-rules", methods=["PATCH"])
@@ -90,7 +90,9 @@ def get_point_rules() -> Rules:
 @blp.response(200, PointRulesOut)
 def patch_point_rules(changes: dict[str, int]) -> Rules:
     """Change the ward's point rules; they apply from the next credit or exchange."""
-    return services.update_rules(get_session(), changes=changes, updated_by=actor(), now=utcnow())
+    return point_rules.update_rules(
+        get_session(), changes=changes, updated_by=actor(), now=utcnow()
+    )
 
 
 @blp.route("/transfers/<int:transfer_id>")
@@ -98,7 +100,7 @@ def patch_point_rules(changes: dict[str, int]) -> Rules:
 @blp.response(200, TransferOut)
 def get_transfer(transfer_id: int) -> Transfer:
     """Show one ledger transfer with its entries (ward staff with the admin role)."""
-    return services.get_transfer(get_session(), transfer_id=transfer_id)
+    return balances.get_transfer(get_session(), transfer_id=transfer_id)
 
 
 @blp.route("/transfers/<int:transfer_id>/reverse", methods=["POST"])
@@ -107,7 +109,7 @@ def get_transfer(transfer_id: int) -> Transfer:
 @blp.response(201, TransferOut)
 def reverse_transfer(body: dict[str, Any], transfer_id: int) -> Transfer:
     """Correct a credit by a reversing transfer, with a reason (ledger rows never change)."""
-    return services.reverse(
+    return credits.reverse(
         get_session(),
         transfer_id=transfer_id,
         reason=body["reason"],

@@ -33,14 +33,14 @@ def _aware(value: str | None) -> dt.datetime:
 @click.option("--now", "now_", metavar="ISO", help="Expire as of this past time (with offset).")
 def expire(now_: str | None) -> None:
     """Expire lapsed points and unredeemed vouchers (run daily from cron; idempotent)."""
-    from points import services
+    from points import expiry
 
     now = _aware(now_)
     if now > dt.datetime.now(dt.UTC) + dt.timedelta(minutes=1):
         # expiring early would take points and vouchers that volunteers still own
         raise click.BadParameter("--now may not be in the future", param_hint="--now")
     with _session() as session, session.begin():
-        report = services.expire(session, now=now)
+        report = expiry.expire(session, now=now)
     years = ", ".join(f"{y}年度 {p} pt" for y, p in sorted(report.by_fiscal_year.items()))
     click.echo(
         f"Expired {report.points_expired} pt in {report.points_transfers} transfers"
@@ -69,11 +69,11 @@ def show_rules() -> None:
     """Show the ward's point rules and each category's points beside the default rule."""
     from sqlalchemy import text
 
-    from points import services
+    from points import point_rules
     from points.rules import points_for_duration
 
     with _session() as session:
-        rules = services.get_rules(session)
+        rules = point_rules.get_rules(session)
         categories = session.execute(
             text("SELECT code, label_ja, duration_min, points FROM categories ORDER BY id")
         ).all()

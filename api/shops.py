@@ -27,7 +27,8 @@ from api.schemas import (
     WithToken,
 )
 from db import utcnow
-from points import rules, services
+from points import redemption, rules, settlement
+from points import shops as partner_shops
 from points.models import Redemption
 
 blp = Blueprint("shops", __name__, description="Partner shops, redemptions and settlement")
@@ -45,7 +46,7 @@ class _Created(WithToken):
 @blp.response(201, ShopCreated)
 def create_shop(data: dict[str, Any]) -> _Created:
     """Register a partner shop; its terminal's API key is in the response, once."""
-    shop, key = services.create_shop(get_session(), **data, now=utcnow())
+    shop, key = partner_shops.create_shop(get_session(), **data, now=utcnow())
     return _Created(shop, key)
 
 
@@ -56,7 +57,7 @@ def create_shop(data: dict[str, Any]) -> _Created:
 def list_shops(query: dict[str, Any]) -> dict[str, Any]:
     """List the partner shops."""
     return page_of(
-        get_session(), services.shops_query(), page=query["page"], page_size=query["page_size"]
+        get_session(), partner_shops.shops_query(), page=query["page"], page_size=query["page_size"]
     )
 
 
@@ -65,7 +66,7 @@ def list_shops(query: dict[str, Any]) -> dict[str, Any]:
 @blp.response(201, ShopKeyOut)
 def rotate_shop_key(shop_id: int) -> dict[str, Any]:
     """Issue a new API key for a shop (lost or leaked terminal); its old keys stop working."""
-    key = services.rotate_shop_key(get_session(), shop_id=shop_id, now=utcnow())
+    key = partner_shops.rotate_shop_key(get_session(), shop_id=shop_id, now=utcnow())
     return {"shop_id": shop_id, "api_key": key}
 
 
@@ -77,7 +78,7 @@ def redeem(data: dict[str, Any]) -> Redemption:
     """Redeem a voucher at the calling shop (the shop comes from its API key, never the body)."""
     who = principal()
     assert who.shop_id is not None  # noqa: S101 - ck_api_tokens_owner_matches_role
-    return services.redeem(
+    return redemption.redeem(
         get_session(),
         shop_id=who.shop_id,
         code=data["code"],
@@ -103,11 +104,11 @@ def list_redemptions(query: dict[str, Any]) -> dict[str, Any]:
     shop_id = _scope(query.get("shop_id"))
     page = page_of(
         session,
-        services.redemptions_query(month=month, shop_id=shop_id),
+        settlement.redemptions_query(month=month, shop_id=shop_id),
         page=query["page"],
         page_size=query["page_size"],
     )
-    shops = services.settlement(session, month=month, shop_id=shop_id)
+    shops = settlement.settlement(session, month=month, shop_id=shop_id)
     return {
         **page,
         "month": month,
@@ -137,7 +138,7 @@ def _cell(text: str) -> str:
 def settlement_csv(query: dict[str, Any]) -> Response:
     """Download a month's settlement per shop as CSV for the ward's accounting."""
     month = query["month"]
-    shops = services.settlement(get_session(), month=month, shop_id=query.get("shop_id"))
+    shops = settlement.settlement(get_session(), month=month, shop_id=query.get("shop_id"))
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["精算月", "協力店ID", "協力店名", "住所", "件数", "ポイント", "金額(円)"])

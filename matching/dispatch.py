@@ -31,7 +31,7 @@ from matching.models import (
     volunteer_skills,
 )
 from matching.services import in_scope
-from points.services import credit_completed_task
+from points.credits import credit_completed_task
 
 #: Serialises match runs on PostgreSQL (SQLite's BEGIN IMMEDIATE already does): a second run
 #: waits, then sees the first one's proposals, so no request or busy volunteer is proposed twice.

@@ -214,7 +214,7 @@ def test_bad_scope_is_422_and_only_coordinators_run(api, coordinator, make_volun
 
 
 @pytest.fixture
-def committed(app, engine):
+def commit_separately(app, engine):
     """Run a function in its own committed transaction (threads must see the data); the rows
     it reports are removed after the test."""
     made: dict[type, list[int]] = {}
@@ -241,7 +241,7 @@ def committed(app, engine):
         conn.execute(delete(User).where(User.id.in_(ids(User))))
 
 
-def test_two_runs_at_once_never_propose_a_request_twice(app, committed, engine):
+def test_two_runs_at_once_never_propose_a_request_twice(app, commit_separately, engine):
     from access.tokens import new_token
     from matching import services
 
@@ -284,8 +284,8 @@ def test_two_runs_at_once_never_propose_a_request_twice(app, committed, engine):
             made.append(volunteer)
         return made
 
-    committed(staff)
-    made = committed(people)
+    commit_separately(staff)
+    made = commit_separately(people)
     request_ids = [o.id for o in made if isinstance(o, HelpRequest)]
     results = []
 

@@ -13,7 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session
 
 from matching.models import Assignment, Category, HelpRequest, Resident, Volunteer
-from points import services
+from points import credits, shops
 from points.invariants import check
 from points.models import Shop, Transfer
 from tests.conftest import TOKYO
@@ -78,7 +78,7 @@ def complete_task(session: Session) -> Callable[..., Transfer]:
         assignment_id = completed_assignment(
             session, volunteer_id=volunteer.id, category=category, completed_at=now
         )
-        return services.credit_completed_task(session, assignment_id=assignment_id, now=now)
+        return credits.credit_completed_task(session, assignment_id=assignment_id, now=now)
 
     return complete
 
@@ -105,7 +105,7 @@ def volunteer(make_volunteer: Callable[..., tuple[Volunteer, str]]) -> tuple[Vol
 @pytest.fixture
 def make_shop(session: Session) -> Callable[..., tuple[Shop, str]]:
     def make(name: str | None = None, address: str = "世田谷区三軒茶屋1-1") -> tuple[Shop, str]:
-        return services.create_shop(
+        return shops.create_shop(
             session,
             name=name or f"協力店 {next(_serial)}",
             address=address,
@@ -130,7 +130,7 @@ LEDGER_TABLES = ("redemptions", "entries", "transfers", "vouchers")
 
 
 @pytest.fixture
-def committed(engine: Engine) -> Iterator[Engine]:
+def committing_engine(engine: Engine) -> Iterator[Engine]:
     """The engine with real commits; the ledger and the rows a test made are removed after.
 
     Entries and transfers refuse DELETE (triggers), so the ledger is TRUNCATEd (which fires no

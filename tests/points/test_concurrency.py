@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from matching import services as matching
-from points import services
+from points import credits, shops
 from points.models import Account
 from tests.conftest import ALL_WEEK
 from tests.points.conftest import completed_assignment
@@ -39,7 +39,7 @@ def _funded_volunteer(engine, points: int) -> tuple[int, str]:
             assignment_id = completed_assignment(
                 session, volunteer_id=volunteer.id, category="shopping", completed_at=when
             )
-            services.credit_completed_task(session, assignment_id=assignment_id, now=when)
+            credits.credit_completed_task(session, assignment_id=assignment_id, now=when)
         return volunteer.id, token
 
 
@@ -64,8 +64,8 @@ def _race(n: int, call) -> Counter:
     return Counter(results)
 
 
-def test_fifty_terminals_redeem_one_voucher_exactly_once(app, committed):
-    volunteer_id, token = _funded_volunteer(committed, 500)
+def test_fifty_terminals_redeem_one_voucher_exactly_once(app, committing_engine):
+    volunteer_id, token = _funded_volunteer(committing_engine, 500)
     client = app.test_client()
     issued = client.post(
         f"/api/v1/volunteers/{volunteer_id}/vouchers",
@@ -74,9 +74,9 @@ def test_fifty_terminals_redeem_one_voucher_exactly_once(app, committed):
     )
     assert issued.status_code == 201, issued.get_json()
     code = issued.get_json()["code"]
-    with Session(committed) as session, session.begin():
+    with Session(committing_engine) as session, session.begin():
         keys = [
-            services.create_shop(
+            shops.create_shop(
                 session, name=f"店 {i}", address="世田谷区", now=dt.datetime.now(dt.UTC)
             )[1]
             for i in range(5)
@@ -94,9 +94,9 @@ def test_fifty_terminals_redeem_one_voucher_exactly_once(app, committed):
     assert statuses == Counter({201: 1, 409: 49})
 
 
-def test_a_hundred_exchanges_against_one_balance(app, committed):
+def test_a_hundred_exchanges_against_one_balance(app, committing_engine):
     covered = 7
-    volunteer_id, token = _funded_volunteer(committed, 500 * covered)
+    volunteer_id, token = _funded_volunteer(committing_engine, 500 * covered)
 
     def exchange(i: int) -> int:
         response = app.test_client().post(
@@ -108,15 +108,15 @@ def test_a_hundred_exchanges_against_one_balance(app, committed):
 
     statuses = _race(100, exchange)
     assert statuses == Counter({201: covered, 409: 100 - covered})
-    with Session(committed) as session:
+    with Session(committing_engine) as session:
         balance = session.scalar(
             select(Account.balance).where(Account.volunteer_id == volunteer_id)
         )
     assert balance == 0
 
 
-def test_one_key_retried_at_once_issues_one_voucher(app, committed):
-    volunteer_id, token = _funded_volunteer(committed, 1000)
+def test_one_key_retried_at_once_issues_one_voucher(app, committing_engine):
+    volunteer_id, token = _funded_volunteer(committing_engine, 1000)
     codes: list[str] = []
 
     def exchange(i: int) -> int:
@@ -131,35 +131,37 @@ def test_one_key_retried_at_once_issues_one_voucher(app, committed):
 
     assert _race(20, exchange) == Counter({201: 20})
     assert len(set(codes)) == 1
-    with Session(committed) as session:
+    with Session(committing_engine) as session:
         balance = session.scalar(
             select(Account.balance).where(Account.volunteer_id == volunteer_id)
         )
     assert balance == 500
 
 
-def test_a_task_completed_twice_at_once_is_credited_once(committed):
-    volunteer_id, _ = _funded_volunteer(committed, 0)
+def test_a_task_completed_twice_at_once_is_credited_once(committing_engine):
+    volunteer_id, _ = _funded_volunteer(committing_engine, 0)
     now = dt.datetime.now(dt.UTC)
-    with Session(committed) as session, session.begin():
+    with Session(committing_engine) as session, session.begin():
         assignment_id = completed_assignment(
             session, volunteer_id=volunteer_id, category="shopping", completed_at=now
         )
 
     def credit(i: int) -> int:
-        with Session(committed) as session, session.begin():
-            return services.credit_completed_task(session, assignment_id=assignment_id, now=now).id
+        with Session(committing_engine) as session, session.begin():
+            return credits.credit_completed_task(session, assignment_id=assignment_id, now=now).id
 
     transfers = _race(20, credit)
     assert len(transfers) == 1
-    with Session(committed) as session:
+    with Session(committing_engine) as session:
         balance = session.scalar(
             select(Account.balance).where(Account.volunteer_id == volunteer_id)
         )
     assert balance == 100
 
 
-def test_retried_completions_racing_each_other_all_answer_200_and_credit_once(app, committed):
+def test_retried_completions_racing_each_other_all_answer_200_and_credit_once(
+    app, committing_engine
+):
     """Several SC screens confirm the same task at once: each sees it completed, one credit."""
     from access.models import ApiToken, User
     from access.tokens import new_token
@@ -168,7 +170,7 @@ def test_retried_completions_racing_each_other_all_answer_200_and_credit_once(ap
     from tests.conftest import local
 
     token, token_hash = new_token()
-    with Session(committed) as s, s.begin():
+    with Session(committing_engine) as s, s.begin():
         user = User(name="sc-race", role="coordinator")
         s.add(user)
         s.flush()
@@ -212,6 +214,6 @@ def test_retried_completions_racing_each_other_all_answer_200_and_credit_once(ap
     for t in threads:
         t.join()
     assert statuses == [200] * 8
-    with Session(committed) as s:
+    with Session(committing_engine) as s:
         credits = s.scalars(select(Transfer).where(Transfer.assignment_id == assignment_id)).all()
     assert len(credits) == 1

@@ -1,12 +1,14 @@
 """Crediting completed tasks: the category's points, the daily cap, at most once per task."""
 
+import datetime as dt
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from db import Conflict, NotFound
 from matching.models import Assignment
-from points import services
+from points import credits, point_rules
 from points.models import Account, Entry, Transfer
 from tests.points.conftest import completed_assignment, tokyo
 
@@ -31,10 +33,10 @@ def test_crediting_again_returns_the_first_credit_and_writes_nothing(session, vo
     v, _ = volunteer
     now = tokyo(2026, 12, 1, 9)
     assignment = completed_assignment(session, volunteer_id=v.id, completed_at=now)
-    first = services.credit_completed_task(session, assignment_id=assignment, now=now)
+    first = credits.credit_completed_task(session, assignment_id=assignment, now=now)
     count = session.scalar(select(func.count()).select_from(Transfer))
-    again = services.credit_completed_task(session, assignment_id=assignment, now=now)
-    later = services.credit_completed_task(
+    again = credits.credit_completed_task(session, assignment_id=assignment, now=now)
+    later = credits.credit_completed_task(
         session, assignment_id=assignment, now=tokyo(2026, 12, 9, 9)
     )
     assert first.id == again.id == later.id
@@ -57,7 +59,10 @@ def test_the_database_refuses_a_second_credit_for_a_task(session, volunteer, com
             created_by="test",
         )
     )
-    with pytest.raises(IntegrityError):
+    # PostgreSQL names the constraint, SQLite its column
+    with pytest.raises(
+        IntegrityError, match=r"uq_transfers_assignment_id|transfers\.assignment_id"
+    ):
         session.flush()
     savepoint.rollback()
 
@@ -80,9 +85,33 @@ def test_the_daily_cap_reduces_the_last_credit_and_records_a_zero_credit(
     assert balance(session, v) == 250
 
 
+def test_a_reversed_credit_no_longer_counts_against_the_daily_cap(
+    session, volunteer, complete_task
+):
+    v, _ = volunteer
+    day = tokyo(2026, 12, 1, 8)
+    duplicate = complete_task(v, "shopping", day)
+    complete_task(v, "shopping", day + dt.timedelta(hours=1))
+    credits.reverse(
+        session,
+        transfer_id=duplicate.id,
+        reason="二重登録のため取消",
+        created_by="admin:1",
+        now=day + dt.timedelta(hours=2),
+    )
+    assert balance(session, v) == 100
+    third = complete_task(v, "shopping", day + dt.timedelta(hours=3))
+    assert [e.amount for e in third.entries if e.amount > 0] == [100]
+    assert "上限" not in third.reason
+    assert balance(session, v) == 200
+    # the cap counts the day's points net of reversals: 200 again, so a fourth earns nothing
+    assert complete_task(v, "shopping", day + dt.timedelta(hours=4)).entries == []
+    assert balance(session, v) == 200
+
+
 def test_the_daily_cap_follows_the_wards_rules(session, volunteer, complete_task):
     v, _ = volunteer
-    services.update_rules(
+    point_rules.update_rules(
         session, changes={"daily_cap": 100}, updated_by="test", now=tokyo(2026, 1, 1)
     )
     complete_task(v, "garbage", tokyo(2026, 12, 1, 8))
@@ -107,9 +136,9 @@ def test_only_completed_tasks_earn(session, volunteer):
     session.get(Assignment, assignment_id).status = "accepted"
     session.flush()
     with pytest.raises(Conflict, match="only completed tasks"):
-        services.credit_completed_task(session, assignment_id=assignment_id, now=now)
+        credits.credit_completed_task(session, assignment_id=assignment_id, now=now)
     with pytest.raises(NotFound):
-        services.credit_completed_task(session, assignment_id=10**9, now=now)
+        credits.credit_completed_task(session, assignment_id=10**9, now=now)
     assert (
         session.scalar(select(func.count()).select_from(Entry).where(Entry.account_id == -1)) == 0
     )

@@ -5,12 +5,13 @@ import datetime as dt
 
 import pytest
 from sqlalchemy import func, select, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from db import Conflict
-from points import services
-from points.models import Account, Entry, Transfer, Voucher
-from tests.points.conftest import SECRET, tokyo
+from matching.models import Assignment
+from points import accounts, balances, credits, expiry, redemption, vouchers
+from points.models import Account, Entry, PointRule, Transfer, Voucher
+from tests.points.conftest import SECRET, completed_assignment, tokyo
 
 
 def balance(session, volunteer):
@@ -18,7 +19,7 @@ def balance(session, volunteer):
 
 
 def exchange(session, v, points, key, now):
-    return services.exchange(
+    return vouchers.exchange(
         session, volunteer_id=v.id, points=points, idempotency_key=key, secret=SECRET, now=now
     )
 
@@ -28,7 +29,7 @@ def test_exchanges_spend_the_oldest_points_first(session, volunteer, fund):
     fund(v, 300, start=tokyo(2024, 10, 1))  # earned in FY2024
     fund(v, 200, start=tokyo(2025, 10, 1))  # earned in FY2025
     exchange(session, v, 500, "a", tokyo(2025, 12, 1))
-    report = services.expire(session, now=tokyo(2026, 4, 1, 0, 0))
+    report = expiry.expire(session, now=tokyo(2026, 4, 1, 0, 0))
     assert report.points_expired == 0
     assert balance(session, v) == 0
 
@@ -38,26 +39,26 @@ def test_unspent_points_lapse_at_the_end_of_the_next_fiscal_year(session, volunt
     fund(v, 600, start=tokyo(2024, 10, 1))  # FY2024
     fund(v, 200, start=tokyo(2025, 10, 1))  # FY2025
     exchange(session, v, 500, "a", tokyo(2025, 12, 1))  # spends 500 of FY2024's 600
-    summary = services.summary(session, volunteer_id=v.id, now=tokyo(2026, 3, 1))
+    summary = balances.summary(session, volunteer_id=v.id, now=tokyo(2026, 3, 1))
     assert [(e.fiscal_year, e.points) for e in summary.expiring] == [(2024, 100), (2025, 200)]
     assert summary.expiring[0].expires_at == tokyo(2026, 4, 1, 0, 0)
 
-    assert services.expire(session, now=tokyo(2026, 3, 31, 23, 59)).points_expired == 0
-    report = services.expire(session, now=tokyo(2026, 4, 1, 0, 0))
+    assert expiry.expire(session, now=tokyo(2026, 3, 31, 23, 59)).points_expired == 0
+    report = expiry.expire(session, now=tokyo(2026, 4, 1, 0, 0))
     assert (report.points_expired, report.by_fiscal_year) == (100, {2024: 100})
     assert balance(session, v) == 200
-    expiry = session.scalar(select(Transfer).where(Transfer.kind == "expire_points"))
-    assert expiry.fiscal_year == 2024 and "2024年度" in expiry.reason
-    expired = services.system_account_id(session, "expired")
+    lapse = session.scalar(select(Transfer).where(Transfer.kind == "expire_points"))
+    assert lapse.fiscal_year == 2024 and "2024年度" in lapse.reason
+    expired = accounts.system_account_id(session, "expired")
     assert session.get(Account, expired).balance >= 100
 
     # running it again changes nothing
     count = session.scalar(select(func.count()).select_from(Entry))
-    again = services.expire(session, now=tokyo(2026, 4, 2))
+    again = expiry.expire(session, now=tokyo(2026, 4, 2))
     assert again.points_expired == 0 and again.vouchers_expired == 0
     assert session.scalar(select(func.count()).select_from(Entry)) == count
     # a year later FY2025's points go too
-    assert services.expire(session, now=tokyo(2027, 4, 1, 9)).by_fiscal_year == {2025: 200}
+    assert expiry.expire(session, now=tokyo(2027, 4, 1, 9)).by_fiscal_year == {2025: 200}
     assert balance(session, v) == 0
 
 
@@ -67,20 +68,19 @@ def test_unredeemed_vouchers_expire_into_the_expired_account(session, volunteer,
     kept = exchange(session, v, 500, "a", tokyo(2026, 6, 1))
     used = exchange(session, v, 500, "b", tokyo(2026, 6, 1))
     shop, _ = make_shop()
-    services.redeem(session, shop_id=shop.id, code=used.code, secret=SECRET, now=tokyo(2026, 7, 1))
+    redemption.redeem(
+        session, shop_id=shop.id, code=used.code, secret=SECRET, now=tokyo(2026, 7, 1)
+    )
     assert kept.expires_at == tokyo(2026, 6, 1) + dt.timedelta(days=180)
     assert (
-        services.expire(session, now=kept.expires_at - dt.timedelta(seconds=1)).vouchers_expired
-        == 0
+        expiry.expire(session, now=kept.expires_at - dt.timedelta(seconds=1)).vouchers_expired == 0
     )
-    report = services.expire(session, now=kept.expires_at)
+    report = expiry.expire(session, now=kept.expires_at)
     assert (report.vouchers_expired, report.voucher_points_expired) == (1, 500)
     session.refresh(kept.voucher)
     session.refresh(used.voucher)
     assert (kept.voucher.status, used.voucher.status) == ("expired", "redeemed")
-    assert (
-        services.expire(session, now=kept.expires_at + dt.timedelta(days=1)).vouchers_expired == 0
-    )
+    assert expiry.expire(session, now=kept.expires_at + dt.timedelta(days=1)).vouchers_expired == 0
 
 
 def test_an_admin_reverses_a_credit_once_with_a_reason(
@@ -232,11 +232,11 @@ def test_vouchers_keep_their_state_constraints(session, volunteer, fund):
     fund(v, 500)
     issued = exchange(session, v, 500, "c", dt.datetime.now(dt.UTC))
     savepoint = session.begin_nested()
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DBAPIError, match="ck_vouchers_redeemed_stamp"):
         session.execute(update(Voucher).where(Voucher.id == issued.id).values(status="redeemed"))
     savepoint.rollback()
     savepoint = session.begin_nested()
-    with pytest.raises(DBAPIError):
+    with pytest.raises(DBAPIError, match="ck_accounts_balance_sign"):
         session.execute(update(Account).where(Account.volunteer_id == v.id).values(balance=-1))
     savepoint.rollback()
 
@@ -245,8 +245,87 @@ def test_lapsed_points_cannot_be_exchanged_before_cron_runs(session, volunteer, 
     v, _ = volunteer
     fund(v, 500, start=tokyo(2024, 10, 1))  # fiscal 2024: lapses on 1 April 2026
     now = tokyo(2026, 4, 2)
-    assert services.summary(session, volunteer_id=v.id, now=now).exchangeable == 0
+    assert balances.summary(session, volunteer_id=v.id, now=now).exchangeable == 0
     with pytest.raises(Conflict):
-        services.exchange(
+        vouchers.exchange(
             session, volunteer_id=v.id, points=500, idempotency_key="late", secret=SECRET, now=now
         )
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "constraint"),
+    [
+        ("daily_cap", -1, "ck_point_rules_daily_cap_nonnegative"),
+        ("annual_exchange_cap", -1, "ck_point_rules_annual_cap_nonnegative"),
+        ("voucher_unit", 0, "ck_point_rules_voucher_unit_positive"),
+        ("voucher_yen_per_point", 0, "ck_point_rules_yen_per_point_positive"),
+        ("voucher_valid_days", 0, "ck_point_rules_valid_days_range"),
+        ("voucher_valid_days", 3661, "ck_point_rules_valid_days_range"),
+        ("id", 2, "ck_point_rules_single_row"),
+    ],
+)
+def test_the_database_refuses_rules_out_of_range(session, column, value, constraint):
+    """Past the API's validation: a direct UPDATE meets the CHECK constraint itself."""
+    savepoint = session.begin_nested()
+    with pytest.raises(IntegrityError, match=constraint):
+        session.execute(update(PointRule).where(PointRule.id == 1).values({column: value}))
+    savepoint.rollback()
+
+
+def test_a_task_confirmed_after_its_years_points_lapsed_lapses_at_once(session, volunteer, fund):
+    v, _ = volunteer
+    fund(v, 600, start=tokyo(2024, 10, 1))  # FY2024
+    assert expiry.expire(session, now=tokyo(2026, 4, 1, 0, 0)).by_fiscal_year == {2024: 600}
+    fund(v, 500, start=tokyo(2026, 4, 10))  # FY2026
+    may = tokyo(2026, 5, 11, 9)
+    late = []
+    for day in (20, 21):  # two 買い物 done in March 2025 (FY2024), confirmed only in May 2026
+        assignment_id = completed_assignment(
+            session, volunteer_id=v.id, category="shopping", completed_at=tokyo(2025, 3, day, 10)
+        )
+        session.get(Assignment, assignment_id).completed_at = may
+        session.flush()
+        late.append(credits.credit_completed_task(session, assignment_id=assignment_id, now=may))
+    assert [(t.fiscal_year, t.entries) for t in late] == [(2024, []), (2024, [])]
+    assert "2024年度のポイントは 2026-03-31 まで有効で失効済み" in late[0].reason
+    assert "100 pt のうち 0 pt" in late[0].reason
+    # recorded, so the task stays credited: a retry never credits it after all
+    again = credits.credit_completed_task(session, assignment_id=late[0].assignment_id, now=may)
+    assert again.id == late[0].id
+
+    # not in the balance, and not exchangeable
+    assert balance(session, v) == 500
+    summary = balances.summary(session, volunteer_id=v.id, now=may)
+    assert summary.exchangeable == 500
+    assert [(e.fiscal_year, e.points) for e in summary.expiring] == [(2026, 500)]
+    with pytest.raises(Conflict, match="the balance is 500 pt"):
+        exchange(session, v, 1000, "too-much", may)
+
+    # later expiry runs: FY2026's points lapse in 2028 and nothing is left after
+    assert expiry.expire(session, now=tokyo(2027, 4, 1, 9)).points_expired == 0
+    assert expiry.expire(session, now=tokyo(2028, 4, 1, 9)).by_fiscal_year == {2026: 500}
+    assert balance(session, v) == 0
+    assert balances.summary(session, volunteer_id=v.id, now=tokyo(2031, 5, 1)).exchangeable == 0
+    with pytest.raises(Conflict, match="the balance is 0 pt"):
+        exchange(session, v, 500, "in-2031", tokyo(2031, 5, 1))
+
+
+def test_a_late_credit_before_the_expiry_run_lapses_at_once_too(session, volunteer):
+    v, _ = volunteer
+    assignment_id = completed_assignment(
+        session, volunteer_id=v.id, category="shopping", completed_at=tokyo(2025, 3, 20, 10)
+    )
+    # FY2024's points lapsed at 2026-04-01 00:00 Tokyo, whether or not the cron has run since
+    just_before = credits.credit_completed_task(
+        session, assignment_id=assignment_id, now=tokyo(2026, 3, 31, 23, 59)
+    )
+    assert [e.amount for e in just_before.entries if e.amount > 0] == [100]
+    late_id = completed_assignment(
+        session, volunteer_id=v.id, category="shopping", completed_at=tokyo(2025, 3, 21, 10)
+    )
+    late = credits.credit_completed_task(
+        session, assignment_id=late_id, now=tokyo(2026, 4, 1, 0, 0)
+    )
+    assert late.entries == [] and late.fiscal_year == 2024
+    assert expiry.expire(session, now=tokyo(2026, 4, 1, 0, 1)).by_fiscal_year == {2024: 100}
+    assert balance(session, v) == 0

@@ -20,9 +20,10 @@ from sqlalchemy import func, select, text, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from points import services
+from points import credits, vouchers
 from points.invariants import INVARIANTS, check
 from points.models import Redemption, Transfer, Voucher
+from points.redemption import redeem
 from tests.points.conftest import SECRET, tokyo
 
 #: 00:30 in Tokyo is still the previous day in UTC: the credits, the exchanges and the
@@ -51,7 +52,7 @@ def ledger(
     v, _ = volunteer
     fund(v, 1200, start=FIRST_TASK)  # two 100 pt tasks a day from 1 April 2025
     mistaken = complete_task(v, "shopping", tokyo(2025, 6, 1))
-    reversal = services.reverse(
+    reversal = credits.reverse(
         session,
         transfer_id=mistaken.id,
         reason="誤登録",
@@ -59,7 +60,7 @@ def ledger(
         now=tokyo(2025, 6, 2),
     )
     redeemed, outstanding = (
-        services.exchange(
+        vouchers.exchange(
             session,
             volunteer_id=v.id,
             points=500,
@@ -70,9 +71,7 @@ def ledger(
         for key in ("a", "b")
     )
     shop, _ = make_shop()
-    redemption = services.redeem(
-        session, shop_id=shop.id, code=redeemed.code, secret=SECRET, now=REDEEMED
-    )
+    redemption = redeem(session, shop_id=shop.id, code=redeemed.code, secret=SECRET, now=REDEEMED)
     first_credit = session.scalar(
         select(func.min(Transfer.id)).where(
             Transfer.kind == "credit", Transfer.volunteer_id == v.id
@@ -229,7 +228,7 @@ def test_a_voucher_raised_before_redemption_is_caught_after_it(session, ledger):
     """The issue's case: 50,500 yen settled for 500 pt."""
     raised = update(V).where(V.id == ledger.outstanding).values(value_yen=50_500)
     with tampered(session, raised):
-        redemption = services.redeem(
+        redemption = redeem(
             session,
             shop_id=ledger.shop_id,
             code=ledger.outstanding_code,

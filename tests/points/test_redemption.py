@@ -8,7 +8,9 @@ import pytest
 from sqlalchemy import func, select
 
 from access.models import ApiToken
-from points import services
+from db import Conflict
+from points import accounts, expiry, point_rules, redemption, settlement, vouchers
+from points import rules as calendar
 from points.models import Account, Redemption
 from tests.points.conftest import SECRET, exchange_via_api, tokyo
 
@@ -80,7 +82,7 @@ def test_unknown_and_revoked_keys_get_the_same_401(api, session, voucher, make_s
 def test_an_expired_voucher_is_409(session, volunteer, fund, make_shop):
     v, _ = volunteer
     fund(v, 500)
-    issued = services.exchange(
+    issued = vouchers.exchange(
         session,
         volunteer_id=v.id,
         points=500,
@@ -90,13 +92,49 @@ def test_an_expired_voucher_is_409(session, volunteer, fund, make_shop):
     )
     shop, _ = make_shop()
     late = issued.expires_at + dt.timedelta(seconds=1)
-    from db import Conflict
+    with pytest.raises(Conflict, match="expired at"):
+        redemption.redeem(session, shop_id=shop.id, code=issued.code, secret=SECRET, now=late)
+    expiry.expire(session, now=late)
+    with pytest.raises(Conflict, match="expired at"):
+        redemption.redeem(session, shop_id=shop.id, code=issued.code, secret=SECRET, now=late)
 
+
+def test_a_voucher_keeps_its_value_and_expiry_when_the_rules_change(
+    session, volunteer, fund, make_shop
+):
+    v, _ = volunteer
+    fund(v, 1000, start=tokyo(2026, 5, 1))
+    issued_at = tokyo(2026, 6, 1)
+    kept, other = (
+        vouchers.exchange(
+            session, volunteer_id=v.id, points=500, idempotency_key=k, secret=SECRET, now=issued_at
+        )
+        for k in ("kept", "other")
+    )
+    ends = issued_at + dt.timedelta(days=180)
+    point_rules.update_rules(
+        session,
+        changes={"voucher_yen_per_point": 3, "voucher_valid_days": 30},
+        updated_by="admin:1",
+        now=tokyo(2026, 6, 2),
+    )
+    shop, _ = make_shop()
+    # day 100: past the new 30 days, within the 180 the voucher was issued with
+    day_100 = issued_at + dt.timedelta(days=100)
+    assert expiry.expire(session, now=day_100).vouchers_expired == 0
+    paid = redemption.redeem(session, shop_id=shop.id, code=kept.code, secret=SECRET, now=day_100)
+    assert (paid.points, paid.value_yen) == (500, 500)
+    [line] = settlement.settlement(session, month=calendar.month_of(day_100), shop_id=shop.id)
+    assert (line.count, line.total_yen) == (1, 500)
+    # a longer validity later does not lengthen a voucher already issued either
+    point_rules.update_rules(
+        session, changes={"voucher_valid_days": 365}, updated_by="admin:1", now=day_100
+    )
+    session.refresh(other.voucher)
+    assert (other.voucher.value_yen, other.voucher.expires_at) == (500, ends)
+    assert expiry.expire(session, now=ends).vouchers_expired == 1
     with pytest.raises(Conflict, match="expired at"):
-        services.redeem(session, shop_id=shop.id, code=issued.code, secret=SECRET, now=late)
-    services.expire(session, now=late)
-    with pytest.raises(Conflict, match="expired at"):
-        services.redeem(session, shop_id=shop.id, code=issued.code, secret=SECRET, now=late)
+        redemption.redeem(session, shop_id=shop.id, code=other.code, secret=SECRET, now=ends)
 
 
 def test_admin_registers_shops_with_a_key_shown_once(api, session, admin, coordinator, voucher):
@@ -123,7 +161,7 @@ def test_admin_registers_shops_with_a_key_shown_once(api, session, admin, coordi
 
 def _voucher_codes(session, v, n, now):
     return [
-        services.exchange(
+        vouchers.exchange(
             session, volunteer_id=v.id, points=500, idempotency_key=f"m{i}", secret=SECRET, now=now
         ).code
         for i in range(n)
@@ -138,14 +176,14 @@ def test_the_monthly_settlement_reconciles_with_each_shops_payable(
     codes_ = _voucher_codes(session, v, 5, tokyo(2026, 9, 1))
     (a, key_a), (b, _) = make_shop("A店"), make_shop("B店")
     # 23:59 on 30 November in Tokyo is November's; 00:01 on 1 December is December's
-    services.redeem(
+    redemption.redeem(
         session, shop_id=a.id, code=codes_[0], secret=SECRET, now=tokyo(2026, 11, 30, 23, 59)
     )
-    services.redeem(
+    redemption.redeem(
         session, shop_id=a.id, code=codes_[1], secret=SECRET, now=tokyo(2026, 12, 1, 0, 1)
     )
-    services.redeem(session, shop_id=b.id, code=codes_[2], secret=SECRET, now=tokyo(2026, 12, 5))
-    services.redeem(session, shop_id=a.id, code=codes_[3], secret=SECRET, now=tokyo(2026, 12, 6))
+    redemption.redeem(session, shop_id=b.id, code=codes_[2], secret=SECRET, now=tokyo(2026, 12, 5))
+    redemption.redeem(session, shop_id=a.id, code=codes_[3], secret=SECRET, now=tokyo(2026, 12, 6))
 
     own = api.get("/api/v1/redemptions?month=2026-12", token=key_a).get_json()
     assert own["total_yen"] == 1000 and own["count"] == 2
@@ -193,11 +231,11 @@ def test_redemption_moves_liability_to_the_shop(session, volunteer, fund, make_s
     fund(v, 500)
     now = dt.datetime.now(dt.UTC)
     code = _voucher_codes(session, v, 1, now)[0]
-    liability = services.system_account_id(session, "voucher_liability")
+    liability = accounts.system_account_id(session, "voucher_liability")
     before = session.scalar(select(Account.balance).where(Account.id == liability))
     shop, _ = make_shop()
-    redemption = services.redeem(session, shop_id=shop.id, code=code, secret=SECRET, now=now)
-    assert redemption.voucher.status == "redeemed"
+    redeemed = redemption.redeem(session, shop_id=shop.id, code=code, secret=SECRET, now=now)
+    assert redeemed.voucher.status == "redeemed"
     assert session.scalar(select(Account.balance).where(Account.id == liability)) == before - 500
     assert session.scalar(select(func.count()).select_from(Redemption)) >= 1
 
