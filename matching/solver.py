@@ -252,16 +252,28 @@ class _Search:
         Asks the tree for k, 2k, 4k … neighbours until k are feasible or all within reach
         were looked at; the horizon is the distance within which every volunteer was looked
         at (inf: all within reach).
+
+        Volunteers at the same distance (people on one 町丁目 point) come back in any order,
+        and a larger query may return a different subset of them: so a volunteer is new by
+        its distance, not by its position in the answer. A query for kk returns everyone
+        nearer than its last distance `bound`, so everything nearer than the bound has been
+        looked at, and nothing farther; only volunteers exactly at the bound are told apart
+        by identity (those looked at are kept in `tied`).
         """
         ids = np.arange(self.volunteer_xyz.shape[0]) if pool is None else pool
         horizon = np.full(requests.size, np.inf)
         if ids.size == 0 or requests.size == 0:
             return requests[:0], requests[:0], np.zeros(0), horizon
         tree = self.tree if pool is None else cKDTree(self.volunteer_xyz[ids])
+        n_ids = ids.size
         parts: list[tuple[Ints, Ints, Floats]] = []
         count = np.zeros(requests.size, dtype=np.int64)
         pending = np.arange(requests.size)
-        done_before, kk = 0, min(k, ids.size)
+        # per request: the last answer's farthest distance (chord), and the keys
+        # (row * n_ids + position in ids) of the volunteers looked at exactly that far
+        bound = np.full(requests.size, -np.inf)
+        tied = np.zeros(0, dtype=np.int64)
+        kk = min(k, n_ids)
         while pending.size:
             self.k_final = max(self.k_final, kk)
             dist, idx = tree.query(
@@ -269,17 +281,31 @@ class _Search:
             )
             dist = np.asarray(dist).reshape(pending.size, kk)
             idx = np.asarray(idx).reshape(pending.size, kk)
-            found = idx[:, done_before:] < ids.size
-            rows = np.repeat(pending, found.sum(axis=1))
-            vols = ids[idx[:, done_before:][found]]
+            found = idx < n_ids
+            keys = pending[:, None] * n_ids + idx
+            before = bound[pending][:, None]
+            new = found & (dist > before)
+            at = found & (dist == before)
+            if at.any():
+                new[at] = ~np.isin(keys[at], tied)
+            rows = np.repeat(pending, new.sum(axis=1))
+            vols = ids[idx[new]]
             ok, cost = self.evaluate(requests[rows], vols)
             parts.append((requests[rows[ok]], vols[ok], cost[ok]))
             count += np.bincount(rows[ok], minlength=requests.size)
             # a look that came back short of kk (or asked for all) found everyone within reach
-            exhausted = ~found[:, -1] | (kk >= ids.size)
-            horizon[pending] = np.where(exhausted, np.inf, m_of_chord(dist[:, -1]))
+            exhausted = ~found[:, -1] | (kk >= n_ids)
+            last = dist[:, -1]
+            horizon[pending] = np.where(exhausted, np.inf, m_of_chord(last))
+            # looked at exactly at the new bound: this answer's volunteers there, and those
+            # kept from before when the bound did not move
+            still = last == bound[pending]
+            keep = np.zeros(requests.size, dtype=bool)
+            keep[pending[still]] = True
+            tied = np.union1d(tied[keep[tied // n_ids]], keys[found & (dist == last[:, None])])
+            bound[pending] = last
             pending = pending[(count[pending] < k) & ~exhausted]
-            done_before, kk = kk, min(2 * kk, ids.size)
+            kk = min(2 * kk, n_ids)
         return (*_join(*parts), horizon)
 
     def within(self, requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats, Floats]:
