@@ -227,6 +227,15 @@ def _join(*parts: Pairs) -> Pairs:
     )
 
 
+def _in_sorted(keys: Ints, table: Ints) -> Bools:
+    """Mark the keys that occur in `table` (sorted)."""
+    if table.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(table, keys), table.size - 1)
+    found: Bools = table[pos] == keys
+    return found
+
+
 class _Search:
     """Nearest-volunteer lookups for the requests, and what each request has seen so far."""
 
@@ -269,8 +278,8 @@ class _Search:
         parts: list[tuple[Ints, Ints, Floats]] = []
         count = np.zeros(requests.size, dtype=np.int64)
         pending = np.arange(requests.size)
-        # per request: the last answer's farthest distance (chord), and the keys
-        # (row * n_ids + position in ids) of the volunteers looked at exactly that far
+        # per request still looking: the last answer's farthest distance (a chord), and the
+        # keys (row * n_ids + position in ids) of the volunteers looked at exactly that far
         bound = np.full(requests.size, -np.inf)
         tied = np.zeros(0, dtype=np.int64)
         kk = min(k, n_ids)
@@ -281,13 +290,12 @@ class _Search:
             )
             dist = np.asarray(dist).reshape(pending.size, kk)
             idx = np.asarray(idx).reshape(pending.size, kk)
-            found = idx < n_ids
-            keys = pending[:, None] * n_ids + idx
+            found = idx < n_ids  # the rest are "none within reach": dist inf
             before = bound[pending][:, None]
             new = found & (dist > before)
-            at = found & (dist == before)
-            if at.any():
-                new[at] = ~np.isin(keys[at], tied)
+            r_at, c_at = np.nonzero(dist == before)
+            if r_at.size:
+                new[r_at, c_at] = ~_in_sorted(pending[r_at] * n_ids + idx[r_at, c_at], tied)
             rows = np.repeat(pending, new.sum(axis=1))
             vols = ids[idx[new]]
             ok, cost = self.evaluate(requests[rows], vols)
@@ -297,14 +305,19 @@ class _Search:
             exhausted = ~found[:, -1] | (kk >= n_ids)
             last = dist[:, -1]
             horizon[pending] = np.where(exhausted, np.inf, m_of_chord(last))
-            # looked at exactly at the new bound: this answer's volunteers there, and those
-            # kept from before when the bound did not move
-            still = last == bound[pending]
-            keep = np.zeros(requests.size, dtype=bool)
-            keep[pending[still]] = True
-            tied = np.union1d(tied[keep[tied // n_ids]], keys[found & (dist == last[:, None])])
-            bound[pending] = last
-            pending = pending[(count[pending] < k) & ~exhausted]
+            go_on = (count[pending] < k) & ~exhausted
+            if go_on.any():
+                # looked at exactly at the new bound: this answer's volunteers there, and the
+                # ones kept from before where the bound did not move
+                on, last_on = pending[go_on], last[go_on]
+                stayed = np.zeros(requests.size, dtype=bool)
+                stayed[on[last_on == bound[on]]] = True
+                at_last = (dist == last[:, None]) & go_on[:, None]
+                r_at, c_at = np.nonzero(at_last)
+                fresh = pending[r_at] * n_ids + idx[r_at, c_at]
+                tied = np.sort(np.concatenate((tied[stayed[tied // n_ids]], fresh)))
+                bound[on] = last_on
+            pending = pending[go_on]
             kk = min(2 * kk, n_ids)
         return (*_join(*parts), horizon)
 
