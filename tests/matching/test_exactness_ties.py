@@ -27,10 +27,10 @@ ALWAYS = tuple(Slot(d, 0, 1440) for d in range(7))
 NORTH_300 = BASE[0] + 300 / 111_195
 
 
-def shopping_request(**kw: object) -> RequestSpec:
+def shopping_request(**kw):
     # 買い物: 60 minutes, shopping skill, not for trial volunteers
     start = MONDAY + dt.timedelta(hours=10)
-    defaults: dict[str, object] = dict(
+    defaults = dict(
         id=10,
         resident_id=1,
         lat=BASE[0],
@@ -41,10 +41,10 @@ def shopping_request(**kw: object) -> RequestSpec:
         window_start=start,
         window_end=start + dt.timedelta(hours=6),
     )
-    return RequestSpec(**{**defaults, **kw})  # type: ignore[arg-type]
+    return RequestSpec(**{**defaults, **kw})
 
 
-def crowd(n: int, skilled: int, skill: str, *, lat: float = NORTH_300, **kw: object):
+def crowd(n, skilled, skill, *, lat=NORTH_300, **kw):
     """n free volunteers on one point; only the one at position `skilled` has `skill`."""
     return [
         VolunteerSpec(
@@ -54,7 +54,7 @@ def crowd(n: int, skilled: int, skill: str, *, lat: float = NORTH_300, **kw: obj
             max_distance_m=1000.0,
             skills=frozenset({skill}) if j == skilled else frozenset(),
             slots=ALWAYS,
-            **kw,  # type: ignore[arg-type]
+            **kw,
         )
         for j in range(n)
     ]
