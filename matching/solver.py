@@ -227,6 +227,15 @@ def _join(*parts: Pairs) -> Pairs:
     )
 
 
+def _in_sorted(keys: Ints, table: Ints) -> Bools:
+    """Mark the keys that occur in `table` (sorted)."""
+    if table.size == 0:
+        return np.zeros(keys.shape, dtype=bool)
+    pos = np.minimum(np.searchsorted(table, keys), table.size - 1)
+    found: Bools = table[pos] == keys
+    return found
+
+
 class _Search:
     """Nearest-volunteer lookups for the requests, and what each request has seen so far."""
 
@@ -252,16 +261,28 @@ class _Search:
         Asks the tree for k, 2k, 4k … neighbours until k are feasible or all within reach
         were looked at; the horizon is the distance within which every volunteer was looked
         at (inf: all within reach).
+
+        Volunteers at the same distance (people on one 町丁目 point) come back in any order,
+        and a larger query may return a different subset of them: so a volunteer is new by
+        its distance, not by its position in the answer. A query for kk returns everyone
+        nearer than its last distance `bound`, so everything nearer than the bound has been
+        looked at, and nothing farther; only volunteers exactly at the bound are told apart
+        by identity (those looked at are kept in `tied`).
         """
         ids = np.arange(self.volunteer_xyz.shape[0]) if pool is None else pool
         horizon = np.full(requests.size, np.inf)
         if ids.size == 0 or requests.size == 0:
             return requests[:0], requests[:0], np.zeros(0), horizon
         tree = self.tree if pool is None else cKDTree(self.volunteer_xyz[ids])
+        n_ids = ids.size
         parts: list[tuple[Ints, Ints, Floats]] = []
         count = np.zeros(requests.size, dtype=np.int64)
         pending = np.arange(requests.size)
-        done_before, kk = 0, min(k, ids.size)
+        # per request still looking: the last answer's farthest distance (a chord), and the
+        # keys (row * n_ids + position in ids) of the volunteers looked at exactly that far
+        bound = np.full(requests.size, -np.inf)
+        tied = np.zeros(0, dtype=np.int64)
+        kk = min(k, n_ids)
         while pending.size:
             self.k_final = max(self.k_final, kk)
             dist, idx = tree.query(
@@ -269,17 +290,35 @@ class _Search:
             )
             dist = np.asarray(dist).reshape(pending.size, kk)
             idx = np.asarray(idx).reshape(pending.size, kk)
-            found = idx[:, done_before:] < ids.size
-            rows = np.repeat(pending, found.sum(axis=1))
-            vols = ids[idx[:, done_before:][found]]
+            found = idx < n_ids  # the rest are "none within reach": dist inf
+            before = bound[pending][:, None]
+            new = found & (dist > before)
+            r_at, c_at = np.nonzero(dist == before)
+            if r_at.size:
+                new[r_at, c_at] = ~_in_sorted(pending[r_at] * n_ids + idx[r_at, c_at], tied)
+            rows = np.repeat(pending, new.sum(axis=1))
+            vols = ids[idx[new]]
             ok, cost = self.evaluate(requests[rows], vols)
             parts.append((requests[rows[ok]], vols[ok], cost[ok]))
             count += np.bincount(rows[ok], minlength=requests.size)
             # a look that came back short of kk (or asked for all) found everyone within reach
-            exhausted = ~found[:, -1] | (kk >= ids.size)
-            horizon[pending] = np.where(exhausted, np.inf, m_of_chord(dist[:, -1]))
-            pending = pending[(count[pending] < k) & ~exhausted]
-            done_before, kk = kk, min(2 * kk, ids.size)
+            exhausted = ~found[:, -1] | (kk >= n_ids)
+            last = dist[:, -1]
+            horizon[pending] = np.where(exhausted, np.inf, m_of_chord(last))
+            go_on = (count[pending] < k) & ~exhausted
+            if go_on.any():
+                # looked at exactly at the new bound: this answer's volunteers there, and the
+                # ones kept from before where the bound did not move
+                on, last_on = pending[go_on], last[go_on]
+                stayed = np.zeros(requests.size, dtype=bool)
+                stayed[on[last_on == bound[on]]] = True
+                at_last = (dist == last[:, None]) & go_on[:, None]
+                r_at, c_at = np.nonzero(at_last)
+                fresh = pending[r_at] * n_ids + idx[r_at, c_at]
+                tied = np.sort(np.concatenate((tied[stayed[tied // n_ids]], fresh)))
+                bound[on] = last_on
+            pending = pending[go_on]
+            kk = min(2 * kk, n_ids)
         return (*_join(*parts), horizon)
 
     def within(self, requests: Ints, radius_m: Floats) -> tuple[Ints, Ints, Floats, Floats]:
