@@ -325,8 +325,6 @@ def test_two_runs_at_once_never_propose_a_request_twice(app, committed, engine):
 def test_a_window_that_has_begun_is_matched_on_what_is_left(
     api, coordinator, make_help_request, make_volunteer, session
 ):
-    import datetime as dt
-
     now = dt.datetime.now(dt.UTC)
     # 15 minutes of ゴミ出し, but only 10 minutes of the window are left
     request = make_help_request(
@@ -335,6 +333,13 @@ def test_a_window_that_has_begun_is_matched_on_what_is_left(
     make_volunteer()
     result = run(api, coordinator)
     assert result["assignments"] == []
-    assert result["stats"]["requests"] == 0
+    assert result["stats"]["requests"] == 1
+    assert result["unmatched"] == [
+        {
+            "help_request_id": request.id,
+            "reason": "too_late",
+            "detail": "残り時間が作業時間に足りません。",
+        }
+    ]
     session.refresh(request)
     assert request.status == "open"
