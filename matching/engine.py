@@ -218,9 +218,10 @@ def plan(
     live = np.flatnonzero(~late).astype(np.int64)
     position = np.full(len(requests), -1, dtype=np.int64)
     position[live] = np.arange(live.size, dtype=np.int64)
+    some_late = live.size < len(requests)
 
     def evaluate(ri: Ints, vi: Ints) -> tuple[Bools, Floats]:
-        pairs = evaluate_pairs(live[ri], vi, req, vol, w)
+        pairs = evaluate_pairs(live[ri] if some_late else ri, vi, req, vol, w)
         return pairs.feasible, pairs.cost
 
     # Pairs that may cost less than their distance: continuity pairs are always candidates;
