@@ -133,6 +133,33 @@ def test_availability_must_cover_the_duration_in_local_time(
     assert len(run(api, coordinator)["assignments"]) == 1
 
 
+def test_touching_slots_cover_a_task_together(api, coordinator, make_help_request, make_volunteer):
+    start = local(2, 10)
+    weekday = start.weekday()
+    make_help_request(category="shopping", window_start=start, window_end=local(2, 11))
+    halves = [
+        {"weekday": weekday, "start_min": 630, "end_min": 660},
+        {"weekday": weekday, "start_min": 600, "end_min": 630},
+    ]
+    make_volunteer(availability=halves)
+    assert len(run(api, coordinator)["assignments"]) == 1
+
+
+def test_slots_join_across_midnight(api, coordinator, make_help_request, make_volunteer):
+    # an hour from 23:30; the volunteer gives 22:00-24:00 and 00:00-02:00 the next day
+    start = local(2, 23, 30)
+    make_help_request(category="shopping", window_start=start, window_end=local(3, 0, 30))
+    make_volunteer(
+        availability=[
+            {"weekday": start.weekday(), "start_min": 22 * 60, "end_min": 1440},
+            {"weekday": (start.weekday() + 1) % 7, "start_min": 0, "end_min": 120},
+        ],
+        skills=["shopping"],
+    )
+    result = run(api, coordinator)
+    assert len(result["assignments"]) == 1, result["unmatched"]
+
+
 def test_the_scope_limits_zone_and_window(
     api, coordinator, make_help_request, make_resident, make_volunteer, session
 ):
