@@ -357,8 +357,8 @@ class UnmatchedOut(Schema):
     help_request_id = fields.Integer()
     reason = fields.String(
         metadata={
-            "description": "nobody_nearby | no_skill | trial_only | not_available | declined"
-            " | busy | all_taken"
+            "description": "too_late | nobody_nearby | no_skill | trial_only | not_available"
+            " | declined | busy | all_taken"
         }
     )
     detail = fields.String(metadata={"description": "the reason in words, for the SC"})

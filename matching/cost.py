@@ -9,6 +9,11 @@ import numpy.typing as npt
 
 EARTH_RADIUS_M = 6_371_008.8
 MINUTES_PER_WEEK = 7 * 1440
+#: Times are whole microseconds (int64): exact for Python datetimes, so nothing is rounded.
+US_PER_MIN = 60_000_000
+US_PER_WEEK = MINUTES_PER_WEEK * US_PER_MIN
+#: A slot joined all week round runs from 0 to ALWAYS_MIN minutes.
+ALWAYS_MIN = 2**32
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -48,29 +53,73 @@ def m_of_chord(chord: Floats) -> Floats:
     return metres
 
 
-def slot_overlap_min(
-    window_start: Floats, window_len: Floats, slot_start: Floats, slot_end: Floats
-) -> Floats:
-    """Return, per pair, the largest overlap in minutes of one weekly slot with the window.
+def merge_weekly_slots(
+    owner: Ints, start_min: Ints, end_min: Ints, n_owners: int
+) -> tuple[Ints, Ints]:
+    """Join each owner's touching or overlapping weekly slots; return (V, S) start/end in µs.
 
-    window_start: minutes since Monday 00:00 local of the window's first week, shape (P,);
-    window_len: minutes, (P,); slot_start/slot_end: minutes of the week, (P, S), empty slots
-    padded with start == end. Windows longer than a week meet each slot several times.
+    owner: the index of each slot's owner, shape (N,); start_min/end_min: minutes of the week
+    (weekday * 1440 + minutes since midnight). Slots join across midnight, and across the end of
+    the week too: Sunday 22:00-24:00 and Monday 00:00-02:00 become Sunday 22:00 to 10,080 + 120
+    minutes (windows start within their week, so the Monday slot also stays where it is). A week
+    without a gap is one slot from 0 to ALWAYS. Rows are padded with start == end == 0, which
+    overlaps nothing.
+    """
+    n = owner.size
+    if n == 0:
+        empty = np.zeros((n_owners, 1), dtype=np.int64)
+        return empty, empty.copy()
+    order = np.lexsort((start_min, owner))
+    owner, start, end = owner[order], start_min[order], end_min[order]
+    # the furthest end so far within each owner: owners ascend, so offsetting each owner's ends
+    # by owner * stride keeps the running maximum from leaking into the next owner
+    stride = 4 * MINUTES_PER_WEEK
+    reach = np.maximum.accumulate(owner * stride + end) - owner * stride
+    begins = np.ones(n, dtype=bool)
+    begins[1:] = (owner[1:] != owner[:-1]) | (start[1:] > reach[:-1])
+    first = np.flatnonzero(begins)
+    m_owner = owner[first]
+    m_start = start[first]
+    m_end = reach[np.append(first[1:], n) - 1]
+    # each owner's first and last joined slot: do they meet at Monday 00:00?
+    g_first = np.flatnonzero(np.append(True, m_owner[1:] != m_owner[:-1]))
+    g_last = np.append(g_first[1:], m_owner.size) - 1
+    meets = (m_start[g_first] == 0) & (m_end[g_last] == MINUTES_PER_WEEK)
+    whole = meets & (g_first == g_last)
+    wrap = meets & (g_first != g_last)
+    m_end[g_last[wrap]] = MINUTES_PER_WEEK + m_end[g_first[wrap]]
+    m_end[g_first[whole]] = ALWAYS_MIN
+    rank = np.arange(m_owner.size) - np.repeat(g_first, g_last - g_first + 1)
+    width = int(rank.max()) + 1
+    slot_start = np.zeros((n_owners, width), dtype=np.int64)
+    slot_end = np.zeros((n_owners, width), dtype=np.int64)
+    slot_start[m_owner, rank] = m_start * US_PER_MIN
+    slot_end[m_owner, rank] = m_end * US_PER_MIN
+    return slot_start, slot_end
+
+
+def slot_overlap_us(window_start: Ints, window_len: Ints, slot_start: Ints, slot_end: Ints) -> Ints:
+    """Return, per pair, the largest overlap in µs of one (joined) weekly slot with the window.
+
+    window_start: µs since Monday 00:00 local of the window's first week, shape (P,);
+    window_len: µs, (P,); slot_start/slot_end: µs of the week, (P, S), empty slots padded with
+    start == end. Integers throughout, so a comparison with a duration is exact. Windows longer
+    than a week meet each slot several times.
     """
     window_end = window_start + window_len
-    weeks = int(np.ceil(window_end.max(initial=0.0) / MINUTES_PER_WEEK))
+    weeks = -(-int(window_end.max(initial=0)) // US_PER_WEEK)
     overlap = np.minimum(window_end[:, None], slot_end) - np.maximum(
         window_start[:, None], slot_start
     )
-    best: Floats = overlap.max(axis=1, initial=0.0)
+    best: Ints = overlap.max(axis=1, initial=0)
     for k in range(1, weeks):
-        shift = k * MINUTES_PER_WEEK
+        shift = k * US_PER_WEEK
         # the slots' k-th week matters only to windows that reach into it
         p = np.flatnonzero(window_end > shift)
         overlap = np.minimum(window_end[p, None], slot_end[p] + shift) - np.maximum(
             window_start[p, None], slot_start[p] + shift
         )
-        best[p] = np.maximum(best[p], overlap.max(axis=1, initial=0.0))
+        best[p] = np.maximum(best[p], overlap.max(axis=1, initial=0))
     return best
 
 
@@ -80,10 +129,10 @@ class RequestArrays:
     lon: Floats
     resident: Ints
     skill_mask: Ints
-    duration: Floats
+    duration: Ints  # µs
     trial_ok: Bools
-    window_start: Floats  # minutes since the local Monday 00:00 of the window's week
-    window_len: Floats
+    window_start: Ints  # µs since the local Monday 00:00 of the window's week
+    window_len: Ints  # µs of wall-clock time
 
 
 @dataclass(frozen=True)
@@ -93,8 +142,8 @@ class VolunteerArrays:
     max_distance: Floats
     skill_mask: Ints
     is_trial: Bools
-    slot_start: Floats  # (V, S) minutes of the week; padding has start == end == 0
-    slot_end: Floats
+    slot_start: Ints  # (V, S) µs of the week, joined (merge_weekly_slots); padding 0, 0
+    slot_end: Ints
     recent_tasks: Floats
     first_task_trial: Bools  # on trial and no completed task yet
     excluded_keys: Ints  # sorted request_index * V + volunteer_index never to pair
@@ -143,7 +192,7 @@ def evaluate_pairs(
     r, v = ri[alive], vi[alive]
     ok = ~_in_sorted(r * n_vol + v, vol.excluded_keys)
     ok &= (
-        slot_overlap_min(req.window_start[r], req.window_len[r], vol.slot_start[v], vol.slot_end[v])
+        slot_overlap_us(req.window_start[r], req.window_len[r], vol.slot_start[v], vol.slot_end[v])
         >= req.duration[r]
     )
     feasible[alive] = ok
@@ -157,22 +206,35 @@ def evaluate_pairs(
     )
 
 
-#: Hard constraints in the order an unmatched request's reason is looked for.
-CONSTRAINT_ORDER = ("distance", "skills", "trial", "availability", "declined")
+#: Constraints in the order an unmatched request's reason is looked for: first the request's own
+#: window (enough time left for the task), then the hard constraints of its pairs.
+CONSTRAINT_ORDER = ("time_left", "distance", "skills", "trial", "availability", "declined")
+
+
+def too_late(req: RequestArrays) -> Bools:
+    """Return, per request, whether its window is shorter than its task (nobody could do it)."""
+    late: Bools = req.window_len < req.duration
+    return late
 
 
 def first_failing(ri: Ints, vi: Ints, req: RequestArrays, vol: VolunteerArrays) -> Ints:
-    """Return, per pair's request, the first constraint in CONSTRAINT_ORDER that leaves nobody.
+    """Return, per request, the first constraint in CONSTRAINT_ORDER that leaves nobody.
 
     ri, vi: every volunteer near each request (pairs). The result has one entry per request:
     the index into CONSTRAINT_ORDER, or len(CONSTRAINT_ORDER) when some pair passes them all;
-    a request without pairs gets 0 (nobody within reach).
+    a request too short for its task gets 0 whoever is near, one without pairs 1 (nobody
+    within reach).
     """
     n = req.lat.shape[0]
-    first = np.full(n, len(CONSTRAINT_ORDER), dtype=np.int64)
-    decided = np.zeros(n, dtype=bool)
+    late = too_late(req)
+    first = np.where(late, 0, len(CONSTRAINT_ORDER)).astype(np.int64)
+    decided = late.copy()
+    keep = ~late[ri]
+    ri, vi = ri[keep], vi[keep]
     n_vol = vol.lat.shape[0]
     for i, name in enumerate(CONSTRAINT_ORDER):
+        if name == "time_left":
+            continue
         if name == "distance":
             distance = haversine_m(req.lat[ri], req.lon[ri], vol.lat[vi], vol.lon[vi])
             ok: Bools = distance <= vol.max_distance[vi]
@@ -181,7 +243,7 @@ def first_failing(ri: Ints, vi: Ints, req: RequestArrays, vol: VolunteerArrays) 
         elif name == "trial":
             ok = req.trial_ok[ri] | ~vol.is_trial[vi]
         elif name == "availability":
-            overlap = slot_overlap_min(
+            overlap = slot_overlap_us(
                 req.window_start[ri], req.window_len[ri], vol.slot_start[vi], vol.slot_end[vi]
             )
             ok = overlap >= req.duration[ri]

@@ -67,7 +67,7 @@ def _open_requests(
         )
         .join(Resident, HelpRequest.resident_id == Resident.id)
         .join(Category, HelpRequest.category_id == Category.id)
-        .where(HelpRequest.status == "open", HelpRequest.window_end > now)
+        .where(HelpRequest.status == "open")
         .where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
         .order_by(HelpRequest.window_start, HelpRequest.id)
     )
@@ -89,7 +89,11 @@ def load_specs(
     window_to: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Loaded:
-    """Load the open requests in scope and every volunteer who could reach one of them."""
+    """Load the open requests in scope and every volunteer who could reach one of them.
+
+    Every open request in scope is loaded, so that every one is proposed or explained: one whose
+    window has less time left than its task takes (or has ended) is the engine's `too_late`.
+    """
     now = now or utcnow()
     rows = _open_requests(session, zone=zone, window_from=window_from, window_to=window_to, now=now)
     if not rows:
@@ -106,21 +110,24 @@ def load_specs(
             required_skills=frozenset(skills_of_category[category_id]),
             duration_min=duration,
             trial_ok=trial_ok,
-            # only what is left of a window that has begun can still be used
-            window_start=max(start, now),
+            # only what is left of a window that has begun can still be used (exactly, to the
+            # microsecond: the engine compares what is left with the duration exactly)
+            window_start=min(max(start, now), end),
             window_end=end,
         )
         for rid, resident_id, lat, lon, category_id, duration, trial_ok, start, end in rows
-        if end - max(start, now) >= dt.timedelta(minutes=duration)
     ]
-    if not requests:
-        return Loaded([], [])
+    timely = [
+        r for r in requests if r.window_end - r.window_start >= dt.timedelta(minutes=r.duration_min)
+    ]
+    if not timely:
+        return Loaded(requests, [])
 
-    # only volunteers whose reach can touch the requests' bounding box
+    # only volunteers whose reach can touch the bounding box of the requests that have time left
     reach = session.scalar(select(func.max(Volunteer.max_distance_m))) or 0
     pad_lat = reach / _EARTH_M_PER_DEG_LAT
-    lats = [r.lat for r in requests]
-    lons = [r.lon for r in requests]
+    lats = [r.lat for r in timely]
+    lons = [r.lon for r in timely]
     cos_lat = max(math.cos(math.radians(max(abs(min(lats)), abs(max(lats))))), 0.01)
     pad_lon = pad_lat / cos_lat
     volunteer_filter = and_(
@@ -168,7 +175,8 @@ def load_specs(
             Assignment.volunteer_id,
             Assignment.help_request_id,
             Assignment.status,
-            Assignment.created_at,
+            Assignment.accepted_at,
+            Assignment.completed_at,
             HelpRequest.resident_id,
             HelpRequest.window_start,
             HelpRequest.window_end,
@@ -179,7 +187,7 @@ def load_specs(
             Assignment.status.in_(("declined", "completed", "accepted", "proposed")),
         )
     )
-    for vid, hid, status, created_at, resident_id, start, end in history:
+    for vid, hid, status, accepted_at, completed_at, resident_id, start, end in history:
         if status == "declined":
             if hid in in_scope:
                 excluded[vid].add(hid)
@@ -188,7 +196,9 @@ def load_specs(
         if status == "completed":
             completed[vid] += 1
             helped[vid].add(resident_id)
-        if status in ("accepted", "completed") and created_at >= now - _LOAD_WINDOW:
+        # load counts a task by when it was last accepted or completed, not when proposed
+        last_moved = completed_at or accepted_at
+        if status in ("accepted", "completed") and last_moved and last_moved >= now - _LOAD_WINDOW:
             recent[vid] += 1
         if status in ("proposed", "accepted") and end > now:
             busy[vid].append((start, end))

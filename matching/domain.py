@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Slot:
-    """A weekly availability slot in local time: weekday 0 = Monday, minutes since midnight."""
+    """A weekly availability slot in local time: weekday 0 = Monday, minutes since midnight.
+
+    A volunteer's slots that touch or overlap count as one, across midnight and the end of the
+    week too (Monday 22:00-24:00 and Tuesday 00:00-02:00 cover 23:00 to 01:00).
+    """
 
     weekday: int
     start_min: int
@@ -42,7 +46,8 @@ class VolunteerSpec:
     declined_request_ids: frozenset[int] = frozenset()
     #: Residents this volunteer completed a task for: the continuity term.
     helped_resident_ids: frozenset[int] = frozenset()
-    #: Tasks accepted or completed in the last 7 days: the load term.
+    #: Tasks accepted or completed in the last 7 days, counted by when they were accepted or
+    #: completed (not proposed): the load term.
     recent_tasks: int = 0
     #: All-time completed tasks: a trial volunteer's first task gets the experience term.
     completed_tasks: int = 0
@@ -70,7 +75,7 @@ class Proposal:
 @dataclass(frozen=True)
 class Unmatched:
     request_id: int
-    #: nobody_nearby | no_skill | trial_only | not_available | declined | all_taken
+    #: too_late | nobody_nearby | no_skill | trial_only | not_available | declined | all_taken
     reason: str
     #: The reason in words for the coordinator's screen.
     detail: str

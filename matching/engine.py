@@ -11,6 +11,7 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from matching.cost import (
+    US_PER_MIN,
     Bools,
     Floats,
     Ints,
@@ -21,6 +22,8 @@ from matching.cost import (
     chord_for,
     evaluate_pairs,
     first_failing,
+    merge_weekly_slots,
+    too_late,
     unit_vectors,
 )
 from matching.domain import (
@@ -28,7 +31,6 @@ from matching.domain import (
     MatchResult,
     Proposal,
     RequestSpec,
-    Slot,
     Unmatched,
     VolunteerSpec,
 )
@@ -37,6 +39,7 @@ from matching.solver import solve
 #: Reason codes in the order the constraints are checked (CONSTRAINT_ORDER, then "all taken"),
 #: with the words an SC reads.
 REASONS = (
+    ("too_late", "残り時間が作業時間に足りません。"),
     ("nobody_nearby", "徒歩圏内（各担い手の移動距離内）に担い手がいません。"),
     ("no_skill", "近くに、この活動に必要なスキルを持つ担い手がいません。"),
     ("trial_only", "近くにいるのはおためしボランティアだけで、この活動はおためし対象外です。"),
@@ -49,27 +52,41 @@ REASONS = (
 _RESIDENT_ID_LIMIT = 2**31
 
 
-def _local_week_minutes(requests: Sequence[RequestSpec], tz: ZoneInfo) -> tuple[Floats, Floats]:
-    """Return each window's local start (minutes since Monday 00:00) and local length."""
-    start = np.empty(len(requests))
-    length = np.empty(len(requests))
+_US_PER_DAY = 1440 * US_PER_MIN
+
+
+def _local_week_us(requests: Sequence[RequestSpec], tz: ZoneInfo) -> tuple[Ints, Ints]:
+    """Return each window's local start (µs since Monday 00:00) and local length in µs.
+
+    Whole microseconds are exact for datetimes: a window starting at 10:00:00.6 starts 600,000
+    µs after 10:00, and nothing is rounded either way.
+    """
+    start = np.empty(len(requests), dtype=np.int64)
+    length = np.empty(len(requests), dtype=np.int64)
+    one_us = dt.timedelta(microseconds=1)
     for i, r in enumerate(requests):
         if r.window_start.tzinfo is None or r.window_end.tzinfo is None:
             raise ValueError(f"request {r.id}: window times must be timezone-aware")
         local = r.window_start.astimezone(tz)
         end = r.window_end.astimezone(tz)
-        start[i] = local.weekday() * 1440 + local.hour * 60 + local.minute + local.second / 60
-        # wall-clock length, so that slots (wall-clock) compare right across a DST change
-        length[i] = (end.replace(tzinfo=None) - local.replace(tzinfo=None)) / dt.timedelta(
-            minutes=1
+        start[i] = (
+            local.weekday() * _US_PER_DAY
+            + (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
+            + local.microsecond
         )
+        # wall-clock length, so that slots (wall-clock) compare right across a DST change
+        length[i] = (end.replace(tzinfo=None) - local.replace(tzinfo=None)) // one_us
     return start, length
 
 
 def to_arrays(
     requests: Sequence[RequestSpec], volunteers: Sequence[VolunteerSpec], tz: str = "Asia/Tokyo"
 ) -> tuple[RequestArrays, VolunteerArrays]:
-    """Turn specs into the arrays cost.py works on (skills as bitmasks, slots in week minutes)."""
+    """Turn specs into the arrays cost.py works on (skills as bitmasks, times in whole µs).
+
+    Each volunteer's slots are joined where they touch or overlap, across midnight and the end
+    of the week too: 10:00-10:30 and 10:30-11:00 cover a 60-minute task.
+    """
     zone = ZoneInfo(tz)
     vocabulary = sorted(
         {s for r in requests for s in r.required_skills} | {s for v in volunteers for s in v.skills}
@@ -85,14 +102,14 @@ def to_arrays(
             masks[skills] = sum(bit[s] for s in skills)
         return masks[skills]
 
-    window_start, window_len = _local_week_minutes(requests, zone)
+    window_start, window_len = _local_week_us(requests, zone)
     n_req = len(requests)
     req = RequestArrays(
         lat=np.fromiter((r.lat for r in requests), np.float64, n_req),
         lon=np.fromiter((r.lon for r in requests), np.float64, n_req),
         resident=np.fromiter((r.resident_id for r in requests), np.int64, n_req),
         skill_mask=np.fromiter((mask(r.required_skills) for r in requests), np.int64, n_req),
-        duration=np.fromiter((r.duration_min for r in requests), np.float64, n_req),
+        duration=np.fromiter((r.duration_min for r in requests), np.int64, n_req) * US_PER_MIN,
         trial_ok=np.fromiter((r.trial_ok for r in requests), bool, n_req),
         window_start=window_start,
         window_len=window_len,
@@ -100,14 +117,7 @@ def to_arrays(
     if n_req and (req.resident.min() < 0 or req.resident.max() >= _RESIDENT_ID_LIMIT):
         raise ValueError("resident ids must be in [0, 2**31)")
     n_vol = len(volunteers)
-    n_slots = max(1, max((len(v.slots) for v in volunteers), default=0))
-    slot_start = np.zeros((n_vol, n_slots))
-    slot_end = np.zeros((n_vol, n_slots))
-    for j, v in enumerate(volunteers):
-        for s, slot in enumerate(v.slots):
-            _check_slot(v.id, slot)
-            slot_start[j, s] = slot.weekday * 1440 + slot.start_min
-            slot_end[j, s] = slot.weekday * 1440 + slot.end_min
+    slot_start, slot_end = _slot_arrays(volunteers)
     index_of_request = {r.id: i for i, r in enumerate(requests)}
     excluded = [
         index_of_request[rid] * n_vol + j
@@ -139,9 +149,22 @@ def to_arrays(
     return req, vol
 
 
-def _check_slot(volunteer_id: int, slot: Slot) -> None:
-    if not (0 <= slot.weekday <= 6 and 0 <= slot.start_min < slot.end_min <= 1440):
-        raise ValueError(f"volunteer {volunteer_id}: bad slot {slot}")
+def _slot_arrays(volunteers: Sequence[VolunteerSpec]) -> tuple[Ints, Ints]:
+    """Return every volunteer's joined weekly slots as (V, S) arrays of µs of the week."""
+    counts = np.fromiter((len(v.slots) for v in volunteers), np.int64, len(volunteers))
+    n = int(counts.sum())
+    flat = [slot for v in volunteers for slot in v.slots]
+    weekday = np.fromiter((slot.weekday for slot in flat), np.int64, n)
+    start = np.fromiter((slot.start_min for slot in flat), np.int64, n)
+    end = np.fromiter((slot.end_min for slot in flat), np.int64, n)
+    owner = np.repeat(np.arange(len(volunteers), dtype=np.int64), counts)
+    bad = np.flatnonzero(
+        (weekday < 0) | (weekday > 6) | (start < 0) | (start >= end) | (end > 1440)
+    )
+    if bad.size:
+        slot = flat[int(bad[0])]
+        raise ValueError(f"volunteer {volunteers[int(owner[bad[0]])].id}: bad slot {slot}")
+    return merge_weekly_slots(owner, weekday * 1440 + start, weekday * 1440 + end, len(volunteers))
 
 
 def _weights(weights: CostWeights) -> Weights:
@@ -190,9 +213,15 @@ def plan(
     started = time.perf_counter()
     req, vol = to_arrays(requests, volunteers, tz)
     w = _weights(weights)
+    # requests too short for their task are no one's: they are explained, never solved
+    late = too_late(req)
+    live = np.flatnonzero(~late).astype(np.int64)
+    position = np.full(len(requests), -1, dtype=np.int64)
+    position[live] = np.arange(live.size, dtype=np.int64)
+    some_late = live.size < len(requests)
 
     def evaluate(ri: Ints, vi: Ints) -> tuple[Bools, Floats]:
-        pairs = evaluate_pairs(ri, vi, req, vol, w)
+        pairs = evaluate_pairs(live[ri] if some_late else ri, vi, req, vol, w)
         return pairs.feasible, pairs.cost
 
     # Pairs that may cost less than their distance: continuity pairs are always candidates;
@@ -206,14 +235,13 @@ def plan(
         for rid in v.helped_resident_ids
         for i in requests_of_resident.get(rid, ())
     ]
-    pinned_arrays = (
-        np.array([p[0] for p in pinned], dtype=np.int64),
-        np.array([p[1] for p in pinned], dtype=np.int64),
-    )
+    pinned_ri = position[np.array([p[0] for p in pinned], dtype=np.int64)]
+    pinned_vi = np.array([p[1] for p in pinned], dtype=np.int64)
+    pinned_arrays = (pinned_ri[pinned_ri >= 0], pinned_vi[pinned_ri >= 0])
     reach = float(vol.max_distance.max(initial=0.0))
     built = time.perf_counter()
     solution = solve(
-        unit_vectors(req.lat, req.lon) if requests else np.zeros((0, 3)),
+        unit_vectors(req.lat[live], req.lon[live]) if live.size else np.zeros((0, 3)),
         unit_vectors(vol.lat, vol.lon) if volunteers else np.zeros((0, 3)),
         reach_m=reach,
         evaluate=evaluate,
@@ -222,16 +250,18 @@ def plan(
             reach + float(vol.recent_tasks.max(initial=0.0)) * w.load,
         ),
         bonus_volunteers=vol.first_task_trial,
-        bonus=np.where(req.trial_ok, -w.trial_first, 0.0),
+        bonus=np.where(req.trial_ok[live], -w.trial_first, 0.0),
         pinned=pinned_arrays,
         k=k,
     )
     solved = time.perf_counter()
 
-    chosen = np.flatnonzero(solution.volunteer_of >= 0).astype(np.int64)
-    terms = evaluate_pairs(chosen, solution.volunteer_of[chosen], req, vol, w)
-    proposals = _proposals(requests, volunteers, chosen, solution.volunteer_of[chosen], terms)
-    unmatched = _why_unmatched(requests, solution.volunteer_of, req, vol, reach)
+    volunteer_of = np.full(len(requests), -1, dtype=np.int64)
+    volunteer_of[live] = solution.volunteer_of
+    chosen = np.flatnonzero(volunteer_of >= 0).astype(np.int64)
+    terms = evaluate_pairs(chosen, volunteer_of[chosen], req, vol, w)
+    proposals = _proposals(requests, volunteers, chosen, volunteer_of[chosen], terms)
+    unmatched = _why_unmatched(requests, volunteer_of, req, vol, reach)
     done = time.perf_counter()
     return MatchResult(
         proposals=proposals,
@@ -293,17 +323,20 @@ def _why_unmatched(
     missing = np.flatnonzero(volunteer_of < 0).astype(np.int64)
     if missing.size == 0:
         return ()
-    first = np.zeros(missing.size, dtype=np.int64)
-    if vol.lat.size:
+    # too late (0) whoever is near; otherwise nobody within reach (1) unless someone is
+    first = np.where(too_late(req)[missing], 0, 1).astype(np.int64)
+    searched = np.flatnonzero(first == 1)
+    if vol.lat.size and searched.size:
         tree = cKDTree(unit_vectors(vol.lat, vol.lon))
         radius = chord_for(reach) * (1 + 1e-9)
-        for a in range(0, missing.size, 2000):  # bounded pair arrays
-            chunk = missing[a : a + 2000]
+        for a in range(0, searched.size, 2000):  # bounded pair arrays
+            at = searched[a : a + 2000]
+            chunk = missing[at]
             near = tree.query_ball_point(unit_vectors(req.lat[chunk], req.lon[chunk]), r=radius)
             counts = np.fromiter((len(f) for f in near), np.int64, chunk.size)
             vi = np.fromiter((v for f in near for v in f), np.int64, int(counts.sum()))
             local = np.repeat(np.arange(chunk.size, dtype=np.int64), counts)
-            first[a : a + chunk.size] = first_failing(chunk[local], vi, req, vol)[chunk]
+            first[at] = first_failing(chunk[local], vi, req, vol)[chunk]
     return tuple(
         Unmatched(request_id=requests[r].id, reason=REASONS[f][0], detail=REASONS[f][1])
         for r, f in zip(missing.tolist(), first.tolist(), strict=True)

@@ -153,6 +153,7 @@ def test_the_residents_address_is_shown_to_the_volunteer_only_while_accepted(
     assert api.get(path, token=token).get_json()["resident"] is None
     api.post(f"{path}/accept", token=token)
     shown = api.get(path, token=token).get_json()
+    assert shown["resident"]["name"] == "山田 花子"
     assert shown["resident"]["address"] == "東京都世田谷区太子堂4-1-1"
     assert shown["resident"]["phone"] == "03-1234-5678"
     assert shown["resident"]["notes"] is None  # the SC's notes stay with the SC
@@ -181,3 +182,36 @@ def test_the_address_is_hidden_again_once_the_window_is_long_past(
     request.window_end = dt.datetime.now(dt.UTC) - dt.timedelta(hours=3)
     session.flush()
     assert api.get(f"/api/v1/assignments/{assignment}", token=token).get_json()["resident"] is None
+
+
+@pytest.mark.parametrize(
+    ("steps", "sees"),
+    [
+        ([], False),  # proposed
+        (["accept"], True),
+        (["accept", "complete"], False),
+        (["decline"], False),
+        (["cancel"], False),
+        (["accept", "no-show"], False),
+    ],
+)
+def test_only_the_volunteer_of_an_accepted_task_sees_the_residents_name(
+    api, coordinator, proposal, steps, sees
+):
+    assignment, token, _ = proposal
+    for step in steps:
+        response = api.post(f"/api/v1/assignments/{assignment}/{step}", token=coordinator)
+        assert response.status_code == 200
+    one = api.get(f"/api/v1/assignments/{assignment}", token=token).get_json()
+    [listed] = api.get("/api/v1/assignments", token=token).get_json()["items"]
+    for task in (one, listed):
+        if sees:
+            assert task["resident"] == {
+                "name": "山田 花子",
+                "address": "東京都世田谷区太子堂4-1-1",
+                "phone": "03-1234-5678",
+                "notes": None,
+            }
+        else:
+            assert task["resident"] is None
+            assert "山田" not in str(task)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from access.models import ApiToken, User
+from matching.engine import REASONS
 from matching.models import Assignment, HelpRequest, MatchRun, Resident, Volunteer
 from tests.conftest import local
 
@@ -50,13 +51,15 @@ def test_the_nearest_volunteer_is_proposed_with_distance_cost_and_reasons(
     assert request.first_matched_at is not None
 
 
-def test_a_run_can_be_read_back(api, coordinator, make_help_request, make_volunteer):
+def test_a_run_can_be_read_back(api, coordinator, make_help_request, make_resident, make_volunteer):
     make_help_request()
+    make_help_request(resident=make_resident(name="二人目", **north(20)))  # all_taken
     make_volunteer(**north(100))
     created = run(api, coordinator)
+    assert len(created["assignments"]) == len(created["unmatched"]) == 1
     shown = api.get(f"/api/v1/match-runs/{created['id']}", token=coordinator)
     assert shown.status_code == 200
-    assert shown.get_json()["assignments"] == created["assignments"]
+    assert shown.get_json() == created
     assert api.get("/api/v1/match-runs/999999", token=coordinator).status_code == 404
 
 
@@ -110,12 +113,11 @@ def test_every_unmatched_request_says_why(
     result = run(api, coordinator)
     assert result["assignments"] == []
     assert result["unmatched"] == [
-        {
-            "help_request_id": request.id,
-            "reason": reason,
-            "detail": result["unmatched"][0]["detail"],
-        }
+        {"help_request_id": request.id, "reason": reason, "detail": dict(REASONS)[reason]}
     ]
+    # the run remembers why, word for word
+    shown = api.get(f"/api/v1/match-runs/{result['id']}", token=coordinator).get_json()
+    assert shown["unmatched"] == result["unmatched"]
 
 
 def test_availability_must_cover_the_duration_in_local_time(
@@ -129,6 +131,33 @@ def test_availability_must_cover_the_duration_in_local_time(
     assert run(api, coordinator)["unmatched"][0]["reason"] == "not_available"
     make_volunteer(availability=[{"weekday": weekday, "start_min": 660, "end_min": 780}])
     assert len(run(api, coordinator)["assignments"]) == 1
+
+
+def test_touching_slots_cover_a_task_together(api, coordinator, make_help_request, make_volunteer):
+    start = local(2, 10)
+    weekday = start.weekday()
+    make_help_request(category="shopping", window_start=start, window_end=local(2, 11))
+    halves = [
+        {"weekday": weekday, "start_min": 630, "end_min": 660},
+        {"weekday": weekday, "start_min": 600, "end_min": 630},
+    ]
+    make_volunteer(availability=halves)
+    assert len(run(api, coordinator)["assignments"]) == 1
+
+
+def test_slots_join_across_midnight(api, coordinator, make_help_request, make_volunteer):
+    # an hour from 23:30; the volunteer gives 22:00-24:00 and 00:00-02:00 the next day
+    start = local(2, 23, 30)
+    make_help_request(category="shopping", window_start=start, window_end=local(3, 0, 30))
+    make_volunteer(
+        availability=[
+            {"weekday": start.weekday(), "start_min": 22 * 60, "end_min": 1440},
+            {"weekday": (start.weekday() + 1) % 7, "start_min": 0, "end_min": 120},
+        ],
+        skills=["shopping"],
+    )
+    result = run(api, coordinator)
+    assert len(result["assignments"]) == 1, result["unmatched"]
 
 
 def test_the_scope_limits_zone_and_window(
@@ -168,6 +197,61 @@ def test_a_volunteer_busy_in_an_overlapping_window_is_not_proposed_twice(
     assert result["assignments"] == []
     [unmatched] = result["unmatched"]
     assert unmatched["reason"] == "busy"
+
+
+def test_a_volunteer_who_accepted_a_task_at_that_time_is_busy(
+    api, coordinator, make_help_request, make_resident, make_volunteer
+):
+    make_help_request()
+    _, token = make_volunteer()
+    [proposal] = run(api, coordinator)["assignments"]
+    accepted = api.post(f"/api/v1/assignments/{proposal['id']}/accept", token=token)
+    assert accepted.status_code == 200
+    overlapping = make_help_request(
+        resident=make_resident(**north(30)), window_start=local(2, 8), window_end=local(2, 10)
+    )
+    later = make_help_request(
+        resident=make_resident(**north(40)), window_start=local(2, 9), window_end=local(2, 11)
+    )
+    result = run(api, coordinator)
+    # 07:00-09:00 is taken: 08:00-10:00 overlaps it, 09:00-11:00 only touches it
+    assert [p["help_request_id"] for p in result["assignments"]] == [later.id]
+    assert [(u["help_request_id"], u["reason"]) for u in result["unmatched"]] == [
+        (overlapping.id, "busy")
+    ]
+
+
+def test_not_available_comes_before_busy_and_declined_before_busy(
+    api, coordinator, make_help_request, make_resident, make_volunteer
+):
+    # one volunteer, free 07:00-09:00 that day, holds a task from 07:00 to 09:00
+    first = make_help_request()
+    weekday = local(2, 7).weekday()
+    _, token = make_volunteer(availability=[{"weekday": weekday, "start_min": 420, "end_min": 540}])
+    [proposal] = run(api, coordinator)["assignments"]
+    assert proposal["help_request_id"] == first.id
+    api.post(f"/api/v1/assignments/{proposal['id']}/accept", token=token)
+    # 60 minutes of shopping from 08:30 to 10:00: that volunteer is busy then, and 30 minutes
+    # of their slot are left: not available is the earlier reason
+    unavailable = make_help_request(
+        resident=make_resident(**north(30)),
+        category="shopping",
+        window_start=local(2, 8, 30),
+        window_end=local(2, 10),
+    )
+    result = run(api, coordinator)
+    assert [(u["help_request_id"], u["reason"]) for u in result["unmatched"]] == [
+        (unavailable.id, "not_available")
+    ]
+    # a second volunteer declines it; the first is still busy: declined, not busy
+    helper, helper_token = make_volunteer(name="二人目")
+    [offer] = run(api, coordinator)["assignments"]
+    assert (offer["help_request_id"], offer["volunteer_id"]) == (unavailable.id, helper.id)
+    api.post(f"/api/v1/assignments/{offer['id']}/decline", token=helper_token)
+    again = run(api, coordinator)
+    assert [(u["help_request_id"], u["reason"]) for u in again["unmatched"]] == [
+        (unavailable.id, "declined")
+    ]
 
 
 def test_continuity_prefers_a_volunteer_who_helped_this_resident(
@@ -325,8 +409,6 @@ def test_two_runs_at_once_never_propose_a_request_twice(app, commit_separately, 
 def test_a_window_that_has_begun_is_matched_on_what_is_left(
     api, coordinator, make_help_request, make_volunteer, session
 ):
-    import datetime as dt
-
     now = dt.datetime.now(dt.UTC)
     # 15 minutes of ゴミ出し, but only 10 minutes of the window are left
     request = make_help_request(
@@ -335,6 +417,13 @@ def test_a_window_that_has_begun_is_matched_on_what_is_left(
     make_volunteer()
     result = run(api, coordinator)
     assert result["assignments"] == []
-    assert result["stats"]["requests"] == 0
+    assert result["stats"]["requests"] == 1
+    assert result["unmatched"] == [
+        {
+            "help_request_id": request.id,
+            "reason": "too_late",
+            "detail": "残り時間が作業時間に足りません。",
+        }
+    ]
     session.refresh(request)
     assert request.status == "open"

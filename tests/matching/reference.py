@@ -25,22 +25,31 @@ def distance_m(lat1, lon1, lat2, lon2):
 
 
 def available(volunteer: VolunteerSpec, request: RequestSpec) -> bool:
-    """Walk the local calendar days the window touches; one slot must overlap by the duration."""
+    """Lay the slots on the local calendar days the window touches, join those that touch or
+    overlap, and ask one joined stretch to overlap the window by the duration (exact)."""
     start = request.window_start.astimezone(TOKYO)
     end = request.window_end.astimezone(TOKYO)
+    stretches = []
     day = start.date() - dt.timedelta(days=1)
     while day <= end.date():
         midnight = dt.datetime.combine(day, dt.time(0), TOKYO)
         for slot in volunteer.slots:
-            if slot.weekday != day.weekday():
-                continue
-            s = midnight + dt.timedelta(minutes=slot.start_min)
-            e = midnight + dt.timedelta(minutes=slot.end_min)
-            overlap = (min(e, end) - max(s, start)).total_seconds() / 60
-            if overlap >= request.duration_min - 1e-9:
-                return True
+            if slot.weekday == day.weekday():
+                stretches.append(
+                    (
+                        midnight + dt.timedelta(minutes=slot.start_min),
+                        midnight + dt.timedelta(minutes=slot.end_min),
+                    )
+                )
         day += dt.timedelta(days=1)
-    return False
+    joined: list[list[dt.datetime]] = []
+    for s, e in sorted(stretches):
+        if joined and s <= joined[-1][1]:
+            joined[-1][1] = max(joined[-1][1], e)
+        else:
+            joined.append([s, e])
+    duration = dt.timedelta(minutes=request.duration_min)
+    return any(min(e, end) - max(s, start) >= duration for s, e in joined)
 
 
 def feasible(volunteer: VolunteerSpec, request: RequestSpec) -> bool:

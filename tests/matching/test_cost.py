@@ -9,11 +9,13 @@ import numpy as np
 import pytest
 
 from matching.cost import (
+    US_PER_MIN,
     Weights,
     chord_for,
     evaluate_pairs,
     haversine_m,
-    slot_overlap_min,
+    merge_weekly_slots,
+    slot_overlap_us,
     unit_vectors,
 )
 from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
@@ -56,20 +58,77 @@ def test_chords_order_like_arcs():
     assert chord == pytest.approx(chord_for(one(35.0, 139.0, 35.01, 139.0)), rel=1e-9)
 
 
+def week_min(weekday, hh, mm=0):
+    return weekday * 1440 + hh * 60 + mm
+
+
+def joined(*slots):
+    """One volunteer's slots, given as (start, end) minutes of the week, joined (µs)."""
+    starts = np.array([s for s, _ in slots], dtype=np.int64)
+    ends = np.array([e for _, e in slots], dtype=np.int64)
+    return merge_weekly_slots(np.zeros(len(slots), dtype=np.int64), starts, ends, 1)
+
+
+def overlap_min(start_min, length_min, slots):
+    start, end = slots
+    window_start = np.array([start_min * US_PER_MIN], dtype=np.int64)
+    window_len = np.array([length_min * US_PER_MIN], dtype=np.int64)
+    return slot_overlap_us(window_start, window_len, start, end)[0] / US_PER_MIN
+
+
 def test_overlap_is_the_best_single_slot_and_wraps_the_week():
-    # window Sunday 23:00 for 3 hours; slots: Sunday 22:00-23:30 and Monday 00:00-01:30
-    window_start = np.array([6 * 1440 + 23 * 60.0])
-    window_len = np.array([180.0])
-    slots_start = np.array([[6 * 1440 + 22 * 60.0, 0.0]])
-    slots_end = np.array([[6 * 1440 + 23 * 60 + 30.0, 90.0]])
-    assert slot_overlap_min(window_start, window_len, slots_start, slots_end)[0] == 90.0
+    # window Sunday 23:00 for 3 hours; slots Sunday 22:00-23:30 and Monday 00:00-01:30
+    slots = joined((week_min(6, 22), week_min(6, 23, 30)), (week_min(0, 0), week_min(0, 1, 30)))
+    assert overlap_min(week_min(6, 23), 180, slots) == 90
 
 
 def test_padding_slots_never_overlap():
-    overlap = slot_overlap_min(
-        np.array([100.0]), np.array([60.0]), np.zeros((1, 3)), np.zeros((1, 3))
+    padding = np.zeros((1, 3), dtype=np.int64)
+    window = np.array([100 * US_PER_MIN], dtype=np.int64), np.array([60 * US_PER_MIN])
+    assert slot_overlap_us(*window, padding, padding)[0] == 0
+
+
+def test_touching_and_overlapping_slots_of_a_day_join():
+    start, end = joined(
+        (week_min(0, 10, 30), week_min(0, 11)),
+        (week_min(0, 10), week_min(0, 10, 30)),  # touches the one above
+        (week_min(0, 10, 45), week_min(0, 11, 15)),  # overlaps it
+        (week_min(0, 12), week_min(0, 13)),  # a gap: stays apart
     )
-    assert overlap[0] == 0.0
+    assert (start[0, :2] // US_PER_MIN).tolist() == [week_min(0, 10), week_min(0, 12)]
+    assert (end[0, :2] // US_PER_MIN).tolist() == [week_min(0, 11, 15), week_min(0, 13)]
+
+
+def test_slots_join_across_midnight():
+    # Monday 22:00-24:00 and Tuesday 00:00-02:00 cover a window from 23:00 to 01:00
+    slots = joined((week_min(0, 22), week_min(0, 24)), (week_min(1, 0), week_min(1, 2)))
+    assert overlap_min(week_min(0, 23), 120, slots) == 120
+    assert overlap_min(week_min(0, 21), 360, slots) == 240
+
+
+def test_slots_join_across_the_end_of_the_week():
+    # Sunday 22:00-24:00 and Monday 00:00-02:00: a window from Sunday 23:00 to Monday 01:00, and
+    # one from Monday 00:00 (the start of the week) that began in the slot the Sunday before
+    slots = joined((week_min(6, 22), week_min(6, 24)), (week_min(0, 0), week_min(0, 2)))
+    assert overlap_min(week_min(6, 23), 120, slots) == 120
+    assert overlap_min(week_min(0, 0), 180, slots) == 120
+    assert overlap_min(week_min(6, 21), 60 * 24 * 7 + 120, slots) == 240  # every week
+
+
+def test_a_week_without_a_gap_is_one_slot_without_end():
+    slots = joined(*((week_min(d, 0), week_min(d, 24)) for d in range(7)))
+    assert overlap_min(week_min(6, 20), 600, slots) == 600
+    assert overlap_min(week_min(2, 8), 3 * 7 * 1440, slots) == 3 * 7 * 1440
+
+
+def test_volunteers_slots_never_join_with_each_others():
+    # volunteer 0: 10:00-11:00; volunteer 1: 11:00-11:40; a window 10:00-11:40
+    owner = np.array([0, 1], dtype=np.int64)
+    starts = np.array([week_min(0, 10), week_min(0, 11)])
+    ends = np.array([week_min(0, 11), week_min(0, 11, 40)])
+    start, end = merge_weekly_slots(owner, starts, ends, 2)
+    window = np.array([week_min(0, 10) * US_PER_MIN] * 2), np.array([100 * US_PER_MIN] * 2)
+    assert (slot_overlap_us(*window, start, end) // US_PER_MIN).tolist() == [60, 40]
 
 
 def volunteer(**kw) -> VolunteerSpec:
