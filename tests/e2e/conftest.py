@@ -9,6 +9,7 @@ Screenshots go to artifacts/screens/ (not committed).
 from __future__ import annotations
 
 import os
+import tempfile
 import threading
 import uuid
 from collections.abc import Callable, Iterator
@@ -66,6 +67,16 @@ def base_url(live: LiveServer) -> str:
 @pytest.fixture(scope="session")
 def browser_context_args(browser_context_args: dict[str, Any]) -> dict[str, Any]:
     return {**browser_context_args, "locale": "ja-JP", "viewport": DESKTOP}
+
+
+@pytest.fixture(scope="session")
+def _pw_artifacts_folder() -> Iterator[tempfile.TemporaryDirectory[str]]:
+    """pytest-playwright's scratch folder, removed when the session ends: its own removal never
+    runs in a pytest-xdist worker, which then prints a ResourceWarning at exit. (Its failure
+    screenshots and videos are off here; these tests save their own screenshots.)"""
+    folder = tempfile.TemporaryDirectory(prefix="playwright-pytest-")
+    yield folder
+    folder.cleanup()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask import Flask
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from access.passwords import authenticate, hash_password, set_password
 from db import InvalidInput
@@ -194,8 +194,6 @@ def limited(engine, database_url, session) -> Visitor:
         }
     )
     # the test's rolled-back session, as the app fixture's
-    from tests.conftest import sessionmaker
-
     app.extensions["sasaeai.sessionmaker"] = sessionmaker(
         bind=session.get_bind(), join_transaction_mode="create_savepoint", expire_on_commit=False
     )
