@@ -74,6 +74,14 @@ def test_at_360_px_the_errors_sit_by_their_fields_and_nothing_scrolls_sideways(
     expect(phone.get_by_label("名前")).to_have_attribute("aria-invalid", "true")
     assert_fits(phone)
     assert_accessible(phone)
+    # the focus ring is there to see: a solid outline of 3 px on a yellow halo
+    phone.keyboard.press("Tab")  # the skip link first
+    expect(phone.get_by_role("link", name="本文へ移動")).to_be_focused()
+    ring = phone.get_by_role("link", name="本文へ移動").evaluate(
+        "e => [getComputedStyle(e).outlineStyle, getComputedStyle(e).outlineWidth]"
+    )
+    assert ring == ["solid", "3px"]
+    phone.get_by_label("名前").focus()
     screenshot(phone, "login-empty-360")
 
     sign_in(phone, sc.name, PASSWORD)
