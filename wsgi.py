@@ -1,5 +1,5 @@
 """The WSGI entry point: the only place an app is created at import time."""
 
-from api import create_app
+from sasaeai_app import create_app
 
 app = create_app()

@@ -22,6 +22,9 @@ class User(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100), unique=True)
     role: Mapped[str] = mapped_column(String(20))
+    #: werkzeug's scrypt hash ("scrypt:N:r:p$salt$hash") for signing in to the screens; None
+    #: for a user who only calls the API with a token
+    password_hash: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

@@ -1,4 +1,7 @@
-"""The HTTP face of sasaeai: create_app() builds the Flask app."""
+"""The HTTP face of sasaeai: create_app() builds the Flask app with the JSON API.
+
+The whole app, with the screens too, is sasaeai_app.create_app().
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import flask_swagger_ui
-from flask import Flask, g, redirect, send_from_directory
+from flask import Flask, g, send_from_directory
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import Session, sessionmaker
@@ -166,6 +169,8 @@ def _register_api(app: Flask) -> None:
         storage_uri=app.config["RATELIMIT_STORAGE_URI"],
         default_limits=[],
     )
+    # the screens limit their own forms with the same limiter (one storage, one key function)
+    app.extensions["sasaeai.limiter"] = limiter
     limiter.limit(app.config["TRIAL_SIGNUP_RATE_LIMIT"], methods=["POST"])(trial_signups.blp)
     for module in (
         categories,
@@ -180,10 +185,6 @@ def _register_api(app: Flask) -> None:
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     register_error_handlers(app)
-
-    @app.get("/")
-    def _home():  # type: ignore[no-untyped-def]
-        return redirect("/docs")
 
     @app.get("/docs-assets/<path:filename>")
     def _swagger_assets(filename: str):  # type: ignore[no-untyped-def]

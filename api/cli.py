@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, FlaskGroup
+from flask.cli import AppGroup
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,21 +21,65 @@ def _session() -> Session:
     return session
 
 
+def _password_option(help_text: str, *, always: bool):  # type: ignore[no-untyped-def]
+    # asked twice, echoing nothing; SASAEAI_PASSWORD serves scripts (an argument would be seen
+    # by every user of `ps` and kept in the shell's history)
+    return click.option(
+        "--password",
+        prompt="Password (12 characters or more)",
+        # always: asked for when not given; otherwise only when `--password` is given bare
+        prompt_required=always,
+        hide_input=True,
+        confirmation_prompt=True,
+        envvar="SASAEAI_PASSWORD",
+        show_envvar=True,
+        default=None,
+        help=help_text,
+    )
+
+
+def _hash_or_fail(password: str) -> str:
+    from access.passwords import hash_password
+    from db import InvalidInput
+
+    try:
+        return hash_password(password)
+    except InvalidInput as error:
+        raise click.ClickException(error.message) from error
+
+
 @users.command("create")
 @click.argument("name")
 @click.option("--role", type=click.Choice(STAFF_ROLES), required=True)
-def create_user(name: str, role: str) -> None:
+@_password_option("Also let them sign in to the screens: asks for their password.", always=False)
+def create_user(name: str, role: str, password: str | None) -> None:
     """Create a staff user; print their token alone on the last line (shown once)."""
+    password_hash = _hash_or_fail(password) if password is not None else None
     with _session() as session, session.begin():
         if session.scalar(select(User).where(User.name == name)) is not None:
             raise click.ClickException(f"A user named {name!r} exists already.")
-        user = User(name=name, role=role)
+        user = User(name=name, role=role, password_hash=password_hash)
         session.add(user)
         session.flush()
         token, token_hash = new_token()
         session.add(ApiToken(token_hash=token_hash, role=role, user_id=user.id))
-    click.echo(f"Created {role} {name!r} (id {user.id}). Their token, shown once:")
+    signs_in = " They sign in to the screens with their password." if password_hash else ""
+    click.echo(f"Created {role} {name!r} (id {user.id}).{signs_in} Their token, shown once:")
     click.echo(token)
+
+
+@users.command("set-password")
+@click.argument("name")
+@_password_option("The new password (asked for when not given).", always=True)
+def set_password(name: str, password: str) -> None:
+    """Give a staff user a new password for the screens (their other sign-ins end)."""
+    password_hash = _hash_or_fail(password)
+    with _session() as session, session.begin():
+        user = session.scalar(select(User).where(User.name == name))
+        if user is None:
+            raise click.ClickException(f"No user is named {name!r}.")
+        user.password_hash = password_hash
+    click.echo(f"{name!r} has a new password.")
 
 
 @db_cli.command("upgrade")
@@ -89,10 +133,3 @@ def register_commands(app: Flask) -> None:
 
     for group in (users, db_cli, demo, points_cli):
         app.cli.add_command(group)
-
-
-def main() -> None:
-    """Run the `sasaeai` command (the Flask CLI with this app)."""
-    from api import create_app
-
-    FlaskGroup(create_app=create_app)()

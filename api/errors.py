@@ -12,6 +12,7 @@ from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 
+from api import API_PREFIX
 from db import Conflict, DomainError, Forbidden, InvalidInput, NotFound
 
 log = logging.getLogger(__name__)
@@ -117,7 +118,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.before_request
     def _json_only() -> Response | None:
-        # a body that is not JSON is refused before any view reads it
+        # a body that is not JSON is refused before any view reads it (the API's paths only:
+        # the screens post forms)
+        if not request.path.startswith(f"{API_PREFIX}/"):
+            return None
         has_body = request.method in ("POST", "PATCH", "PUT") and request.content_length
         if has_body and not request.is_json:
             return error_response(415, "Send the body as JSON (Content-Type: application/json).")

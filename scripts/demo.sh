@@ -11,12 +11,17 @@ mkdir -p instance
 export DATABASE_URL=${DATABASE_URL:-"sqlite:///$PWD/instance/demo.db"}
 rm -f instance/demo.db instance/demo.db-wal instance/demo.db-shm
 alembic upgrade head >/dev/null 2>&1
+# the demo SC signs in to the screens with a password made here (given in the environment, not as
+# an argument); plain http on 127.0.0.1, so the session cookie goes without the Secure flag
+SC_PASSWORD=$(python -c 'import secrets; print(secrets.token_urlsafe(12))')
+export SESSION_COOKIE_SECURE=0
 ADMIN=$(flask --app wsgi users create demo-admin --role admin | tail -n 1)
-SC=$(flask --app wsgi users create demo-sc --role coordinator | tail -n 1)
+SC=$(SASAEAI_PASSWORD="$SC_PASSWORD" flask --app wsgi users create demo-sc --role coordinator | tail -n 1)
 flask --app wsgi demo seed --ward "$WARD"
 cat <<MSG
 
 sasaeai is running on SQLite ($DATABASE_URL) with demo data for $WARD.
+  Screens (sign in):      http://127.0.0.1:$PORT/login   name: demo-sc   password: $SC_PASSWORD
   API docs (try it out):  http://127.0.0.1:$PORT/docs
   OpenAPI:                http://127.0.0.1:$PORT/openapi.json
   coordinator token:      $SC

@@ -11,3 +11,17 @@ if ! .venv/bin/python -m pip install -q -e '.[test]' 2>.venv/pip-install.log; th
   cat .venv/pip-install.log >&2
   exit 1
 fi
+
+# The browser tests (tests/e2e) drive Debian's Chromium through Playwright (which downloads no
+# browser of its own); Japanese text needs the Noto CJK fonts to render in it.
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+dpkg-query -W -f='${Status}' fonts-noto-cjk 2>/dev/null | grep -q 'ok installed' || missing+=(fonts-noto-cjk)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -eq 0 ]; then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: the browser tests need: apt-get install --no-install-recommends ${missing[*]} (as root)" >&2
+  fi
+fi

@@ -20,10 +20,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from access.models import ApiToken, User
 from access.tokens import new_token
-from api import create_app
 from db import make_engine
 from matching import services
 from matching.models import HelpRequest, Resident, Volunteer
+from sasaeai_app import create_app
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -133,6 +133,7 @@ def app(engine: Engine, database_url: str) -> Flask:
             "DATABASE_URL": database_url,
             "ENGINE": engine,
             "TRIAL_SIGNUP_RATE_LIMIT": "1000 per minute",
+            "SIGNIN_RATE_LIMIT": "1000 per minute",
         }
     )
 

@@ -1,0 +1,66 @@
+"""The screens: Japanese pages rendered on the server, a second face over the same services.
+
+`init_app(app)` adds them to an app that already has the database
+(`app.extensions["sasaeai.sessionmaker"]`) and the rate limiter (`["sasaeai.limiter"]`);
+`sasaeai_app.create_app()` does both. Every page hangs under the `web` blueprint, which gives
+them one request session, CSRF checks on every form, and error pages in Japanese.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+from flask import Blueprint, Flask
+from flask_wtf.csrf import CSRFProtect
+
+from web import auth, database, errors, home
+
+csrf = CSRFProtect()
+
+#: the parent of every screen's blueprint; its assets are served under /assets
+screens = Blueprint(
+    "web",
+    __name__,
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/assets",
+)
+
+
+@screens.before_request
+def _check_csrf() -> None:
+    # every POST, PUT, PATCH or DELETE under the screens carries the form's token; the JSON API
+    # (bearer tokens, no cookies) is outside this blueprint and is not asked for one
+    csrf.protect()
+
+
+database.register(screens)
+errors.register(screens)
+screens.register_blueprint(auth.blp)
+screens.register_blueprint(home.blp)
+
+
+def init_app(app: Flask) -> None:
+    """Register the screens, their cookie settings, CSRF protection and sign-in rate limit."""
+    config = app.config
+    if config.get("SESSION_COOKIE_SECURE") is None:
+        # Secure behind TLS; a developer's http://127.0.0.1 in debug or tests does without
+        config["SESSION_COOKIE_SECURE"] = not (app.debug or app.testing)
+    config["SESSION_COOKIE_HTTPONLY"] = True
+    if config.get("SESSION_COOKIE_SAMESITE") is None:
+        config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    # a staff sign-in lasts a working day, then they sign in again
+    hours = float(config.setdefault("STAFF_SESSION_HOURS", 10))
+    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=hours)
+    # failed sign-ins per client address (successes are not counted)
+    config.setdefault(
+        "SIGNIN_RATE_LIMIT", os.environ.get("SIGNIN_RATE_LIMIT", "5 per minute;20 per hour")
+    )
+    # checked by the screens' blueprint itself (above), not app-wide: the API is not a form
+    config["WTF_CSRF_CHECK_DEFAULT"] = False
+    # a form left open all morning still posts: the token lives as long as the session
+    config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    csrf.init_app(app)
+    auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
+    app.register_blueprint(screens)
