@@ -189,10 +189,11 @@ class Answer:
     detail: str = ""
 
 
-def local_time(moment: dt.datetime) -> str:
-    """「2026年11月29日（日）15:05」 in Tokyo time."""
+def local_time(moment: dt.datetime, *, year: bool = True) -> str:
+    """「2026年11月29日（日）15:05」 in Tokyo time (without the year: 「11月29日（日）15:05」)."""
     local = moment.astimezone(calendar.TOKYO)
-    return f"{local.year}年{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+    day = f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）{local:%H:%M}"
+    return f"{local.year}年{day}" if year else day
 
 
 def _mistake(text: str) -> Answer:
@@ -302,7 +303,9 @@ def counter() -> Any:
         form=form,
         answer=answer,
         month_name=f"{year}年{mon}月",
-        redemptions=[(local_time(r.redeemed_at), r.voucher.code_tail, r.value_yen) for r in rows],
+        redemptions=[
+            (local_time(r.redeemed_at, year=False), r.voucher.code_tail, r.value_yen) for r in rows
+        ],
         total_yen=totals[0].total_yen if totals else 0,
         count=totals[0].count if totals else 0,
     )
