@@ -88,7 +88,9 @@ def test_a_shop_redeems_a_voucher_then_the_same_code_again_then_a_mistyped_one(
     expect(page.get_by_role("status")).to_contain_text("500円 使用済みにしました")
     expect(page.get_by_label("商品券のコード")).to_have_value("")
     expect(page.locator(".shop-total")).to_have_text("合計 500円（1件）")
-    expect(page.get_by_role("cell", name=f"…{code[-4:]}")).to_be_visible()
+    expect(page.locator(".shop-list__item")).to_have_text(
+        re.compile(rf"商品券 …{code[-4:]}\s*500円$")
+    )
     assert_accessible(page)
     screenshot(page, "shop-redeemed")
 
@@ -141,3 +143,16 @@ def test_on_a_phone_with_javascript_off_the_counter_works_at_360_px(
         screenshot(phone, "shop-already-used-360-nojs")
     finally:
         context.close()
+
+
+def test_with_text_twice_as_large_nothing_scrolls_sideways_at_360_px(phone: Page, live: LiveServer):
+    _, key, (code,) = seed(live)
+    phone.goto(live.url + "/shop/login")
+    sign_in(phone, key)
+    redeem(phone, code)
+    expect(phone.get_by_role("status")).to_contain_text("500円 使用済みにしました")
+    # as a browser set to large text does: every rem and em grows with the root font size
+    phone.add_style_tag(content="html { font-size: 200% !important; }")
+    assert_fits(phone)
+    assert_accessible(phone)
+    screenshot(phone, "shop-redeemed-360-large-text")

@@ -3,9 +3,10 @@ and sees the month's redemptions; a refusal says why, big and in Japanese."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -261,33 +262,46 @@ def test_a_code_is_accepted_in_any_case_with_or_without_hyphens(signed_in, make_
     assert "500円 使用済みにしました" in answer_of(done)
 
 
+@contextlib.contextmanager
+def statements_sent(session: Session) -> Iterator[list[str]]:
+    """Every SQL statement sent to the database inside the block."""
+    sent: list[str] = []
+
+    def seen(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(statement)
+
+    engine = session.get_bind().engine
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+
+
+def looked_up_a_voucher(sent: list[str]) -> bool:
+    return any("vouchers.code_hash" in s or "UPDATE vouchers" in s for s in sent)
+
+
 def test_a_mistyped_check_symbol_is_refused_before_any_lookup(
     signed_in, make_voucher, session: Session
 ):
     clerk, _ = signed_in
     code = make_voucher()
-    page = clerk.get("/shop/")
-    statements: list[str] = []
-
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(statement)
-
-    bind = session.get_bind()
-    engine = bind.engine if hasattr(bind, "engine") else bind
-    event.listen(engine, "before_cursor_execute", seen)
-    try:
+    token = csrf_token(clerk.get("/shop/").text)
+    with statements_sent(session) as sent:
         refused = clerk.client.post(
-            "/shop/", data={"code": mistype_check_symbol(code), "csrf_token": csrf_token(page.text)}
+            "/shop/", data={"code": mistype_check_symbol(code), "csrf_token": token}
         )
-    finally:
-        event.remove(engine, "before_cursor_execute", seen)
     assert refused.status_code == 422
     assert "コードの打ち間違いがあります（確認文字が合いません）" in answer_of(refused)
     # the page read the shop and this month's list, but never looked for the voucher
-    assert statements, "the listener saw the page's queries"
-    assert not [s for s in statements if "vouchers.code_hash" in s]
-    assert not [s for s in statements if "UPDATE vouchers" in s]
+    assert sent, "the page's own queries were seen"
+    assert not looked_up_a_voucher(sent)
     assert session.scalar(select(func.count()).select_from(Redemption)) == 0
+    # (a well-formed code is looked up: the check above would have seen it)
+    with statements_sent(session) as sent:
+        clerk.client.post("/shop/", data={"code": code.lower(), "csrf_token": token})
+    assert looked_up_a_voucher(sent)
 
 
 def test_text_that_cannot_be_a_code_says_how_a_code_looks(signed_in):
