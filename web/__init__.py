@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, errors, home
+from web import auth, database, errors, home, shop
 
 csrf = CSRFProtect()
 
@@ -39,6 +39,7 @@ database.register(screens)
 errors.register(screens)
 screens.register_blueprint(auth.blp)
 screens.register_blueprint(home.blp)
+screens.register_blueprint(shop.blp)
 
 
 def init_app(app: Flask) -> None:
@@ -63,4 +64,5 @@ def init_app(app: Flask) -> None:
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     csrf.init_app(app)
     auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
+    shop.limit_sign_ins(app.extensions["sasaeai.limiter"])
     app.register_blueprint(screens)
