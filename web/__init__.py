@@ -64,6 +64,7 @@ def init_app(app: Flask) -> None:
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
     # the ward whose 町丁目 the おためし form offers
     config.setdefault("WARD", os.environ.get("WARD", "世田谷区"))
+    trial.check_ward(config["WARD"])
     csrf.init_app(app)
     auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
     trial.limit_signups(app.extensions["sasaeai.limiter"])

@@ -66,6 +66,12 @@ def limit_signups(limiter: Limiter) -> None:
     limiter.limit(lambda: current_app.config["TRIAL_SIGNUP_RATE_LIMIT"], methods=["POST"])(blp)
 
 
+def check_ward(ward_name: str) -> None:
+    """Refuse to start with a WARD that has no 町丁目 (a typo would leave the form empty)."""
+    if not load_chome(ward_name):
+        raise ValueError(f"WARD={ward_name!r} is not one of Tokyo's 23 wards (e.g. 世田谷区).")
+
+
 def ward() -> str:
     ward_name: str = current_app.config["WARD"]
     return ward_name

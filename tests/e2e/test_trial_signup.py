@@ -105,3 +105,5 @@ def test_too_many_signups_from_one_place_get_a_japanese_page(page: Page, live_fa
     expect(page.get_by_role("alert")).to_contain_text("申し込みが続いたため")
     assert_accessible(page)
     screenshot(page, "trial-signup-too-many")
+    # its pooled connections closed now, not by the garbage collector with a ResourceWarning
+    limited.app.extensions["sasaeai.engine"].dispose()

@@ -265,3 +265,10 @@ def test_the_form_offers_the_configured_wards_chome(engine, database_url, sessio
     assert meguro.submit("/trial", form(chome=area)).status_code == 303
     volunteer = session.scalars(select(Volunteer).order_by(Volunteer.id.desc())).first()
     assert volunteer is not None and volunteer.zone == area.rstrip("0123456789丁目")
+
+
+def test_a_ward_with_no_chome_is_refused_at_start(engine, database_url):
+    with pytest.raises(ValueError, match="WARD='世田谷'"):
+        create_app(
+            {"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine, "WARD": "世田谷"}
+        )
