@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, errors, home, shop
+from web import auth, database, errors, home, shop, trial
 
 csrf = CSRFProtect()
 
@@ -40,6 +40,7 @@ errors.register(screens)
 screens.register_blueprint(auth.blp)
 screens.register_blueprint(home.blp)
 screens.register_blueprint(shop.blp)
+screens.register_blueprint(trial.blp)
 
 
 def init_app(app: Flask) -> None:
@@ -62,7 +63,11 @@ def init_app(app: Flask) -> None:
     config["WTF_CSRF_CHECK_DEFAULT"] = False
     # a form left open all morning still posts: the token lives as long as the session
     config.setdefault("WTF_CSRF_TIME_LIMIT", None)
+    # the ward whose 町丁目 the おためし form offers
+    config.setdefault("WARD", os.environ.get("WARD", "世田谷区"))
+    trial.check_ward(config["WARD"])
     csrf.init_app(app)
     auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
     shop.limit_sign_ins(app.extensions["sasaeai.limiter"])
+    trial.limit_signups(app.extensions["sasaeai.limiter"])
     app.register_blueprint(screens)
