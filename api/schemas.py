@@ -16,15 +16,44 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_ID = 2**31 - 1
 #: Times outside these years are typing mistakes; refusing them also keeps datetime in range.
 YEARS = (2000, 2100)
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+#: Patterns are written once for the server and the OpenAPI document, in the subset where
+#: Python and ECMA-262 (JSON Schema) agree: [0-9], never \d (Python's matches any Unicode digit,
+#: such as full-width ２), and always checked with re.fullmatch (Python's $ also matches before a
+#: trailing newline). See FullMatch.
+#: RFC 3339 with its offset, in the years YEARS; Python's fromisoformat alone takes more.
+DATETIME_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+HHMM_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]*$"
+PRINTABLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
+_HHMM = re.compile(HHMM_PATTERN)
+_DATETIME = re.compile(DATETIME_PATTERN)
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp on the whole value: re.match stops early and lets "2026-11\\n" through."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
 
 
 class LocalDateTime(fields.AwareDateTime):
-    """An ISO 8601 time that must carry its offset; written back in Asia/Tokyo."""
+    """An RFC 3339 time that must carry its offset; written back in Asia/Tokyo."""
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        if isinstance(value, str) and _DATETIME.fullmatch(value) is None:
+            raise ValidationError(
+                "Give a time as YYYY-MM-DDTHH:MM:SS with its offset (+09:00 or Z),"
+                f" between the years {YEARS[0]} and {YEARS[1]}."
+            )
         moment: dt.datetime = super()._deserialize(value, attr, data, **kwargs)
-        if not YEARS[0] <= moment.year <= YEARS[1]:
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # pragma: no cover - the pattern says so
             raise ValidationError(f"Give a time between the years {YEARS[0]} and {YEARS[1]}.")
         return moment
 
@@ -41,12 +70,9 @@ class ClockTime(fields.String):
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         text = super()._deserialize(value, attr, data, **kwargs)
-        match = _HHMM.match(text)
-        if match is None:
+        if _HHMM.fullmatch(text) is None:
             raise self.make_error("invalid_time")
-        if text == "24:00":
-            return 1440
-        return int(match.group(1)) * 60 + int(match.group(2))
+        return int(text[:2]) * 60 + int(text[3:])
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -142,7 +168,7 @@ class ResidentCreate(Schema):
         allow_none=True,
         validate=[
             validate.Length(max=30),
-            validate.Regexp(r"^\+?[0-9][0-9 ()-]*$", error="Digits, spaces, - and ( ) only."),
+            FullMatch(PHONE_PATTERN, error="Digits, spaces, - and ( ) only."),
         ],
     )
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
@@ -426,8 +452,6 @@ class TaskPage(PageMeta):
 
 # --- 地域貢献ポイント: points, vouchers, shops, redemptions (issue 4) --------------------------
 
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-
 
 class PointRulesOut(Schema):
     daily_cap = fields.Integer(metadata={"description": "most points earned per local day"})
@@ -494,7 +518,7 @@ class IdempotencyHeader(Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=100),
-            validate.Regexp(r"^[\x21-\x7e]+$", error="Printable ASCII without spaces."),
+            FullMatch(PRINTABLE_ASCII_PATTERN, error="Printable ASCII without spaces."),
         ],
         metadata={"description": "a fresh key per exchange; a retry sends the same key and body"},
     )
@@ -596,7 +620,7 @@ class RedemptionOut(Schema):
 
 class SettlementQuery(PageQuery):
     month = fields.String(
-        validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM."),
+        validate=FullMatch(MONTH_PATTERN, error="Give a month as YYYY-MM."),
         metadata={"description": "YYYY-MM, local time (default: this month)"},
     )
     shop_id = fields.Integer(
@@ -606,7 +630,7 @@ class SettlementQuery(PageQuery):
 
 class SettlementCsvQuery(Schema):
     month = fields.String(
-        required=True, validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM.")
+        required=True, validate=FullMatch(MONTH_PATTERN, error="Give a month as YYYY-MM.")
     )
     shop_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 
