@@ -30,8 +30,20 @@ HHMM_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
 MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
 PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]*$"
 PRINTABLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
+#: Text a database can hold: no NUL (refused, with 422, before any view reads the input).
+STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
 _HHMM = re.compile(HHMM_PATTERN)
 _DATETIME = re.compile(DATETIME_PATTERN)
+
+
+def storable_text(
+    converter: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """An apispec attribute function: a text field without a pattern of its own says that it
+    takes no NUL, as api.errors refuses any input holding one (see create_app)."""
+    if isinstance(field, fields.String) and "pattern" not in ret:
+        return {"pattern": STORABLE_TEXT_PATTERN}
+    return {}
 
 
 class FullMatch(validate.Regexp):
@@ -43,8 +55,31 @@ class FullMatch(validate.Regexp):
         return value
 
 
+class Whole(fields.Integer):
+    """An integer as JSON Schema's "integer" has it: 8259 or 8259.0, never 8259.5, "8259" or true.
+
+    marshmallow's strict Integer refused 8259.0, which the document (type integer) allows.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+def _with_pattern(pattern: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Show a field's pattern in the OpenAPI document (a custom field's own check)."""
+    return {**kwargs, "metadata": {"pattern": pattern, **kwargs.get("metadata", {})}}
+
+
 class LocalDateTime(fields.AwareDateTime):
     """An RFC 3339 time that must carry its offset; written back in Asia/Tokyo."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_pattern(DATETIME_PATTERN, kwargs))
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
         if isinstance(value, str) and _DATETIME.fullmatch(value) is None:
@@ -67,6 +102,9 @@ class ClockTime(fields.String):
     """A local "HH:MM" (00:00 to 24:00), held as minutes since midnight."""
 
     default_error_messages = {"invalid_time": 'Not a time of day: use "HH:MM" (00:00 to 24:00).'}
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_pattern(HHMM_PATTERN, kwargs))
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         text = super()._deserialize(value, attr, data, **kwargs)
@@ -94,9 +132,8 @@ def _lon(required: bool = True) -> fields.Float:
 
 def _birth_year(required: bool = True) -> fields.Integer:
     this_year = dt.date.today().year
-    return fields.Integer(
+    return Whole(
         required=required,
-        strict=True,
         validate=validate.Range(1900, this_year, error="Give a year between {min} and {max}."),
     )
 
@@ -135,9 +172,10 @@ class CategoryList(Schema):
 
 
 class SlotSchema(Schema):
-    weekday = fields.Integer(
+    """A weekly slot; end must be later than start (a rule across fields: not in the schema)."""
+
+    weekday = Whole(
         required=True,
-        strict=True,
         validate=validate.Range(0, 6, error="weekday is 0 (Monday) to 6 (Sunday)."),
     )
     start = ClockTime(required=True, attribute="start_min")
@@ -153,8 +191,11 @@ def _availability(required: bool = False) -> fields.List:
     return fields.List(
         fields.Nested(SlotSchema),
         required=required,
-        validate=validate.Length(max=50),
-        metadata={"description": "weekly slots, local time (Asia/Tokyo)"},
+        # a signup must say when the person could help; a profile may have no slot (yet)
+        validate=validate.Length(min=1 if required else 0, max=50),
+        metadata={
+            "description": "weekly slots, local time (Asia/Tokyo); each ends after it starts"
+        },
     )
 
 
@@ -192,9 +233,7 @@ class VolunteerCreate(Schema):
     lat = _lat()
     lon = _lon()
     zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    max_distance_m = fields.Integer(
-        load_default=1000, strict=True, validate=validate.Range(50, 10000)
-    )
+    max_distance_m = Whole(load_default=1000, validate=validate.Range(50, 10000))
     skills = _codes("skill codes (see the categories' required_skills)")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -208,7 +247,7 @@ class VolunteerPatch(Schema):
     lat = _lat(required=False)
     lon = _lon(required=False)
     zone = fields.String(validate=validate.Length(min=1, max=60))
-    max_distance_m = fields.Integer(strict=True, validate=validate.Range(50, 10000))
+    max_distance_m = Whole(validate=validate.Range(50, 10000))
     skills = _codes("skill codes")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -301,9 +340,7 @@ class TrialSignupOut(Schema):
 
 
 class HelpRequestCreate(Schema):
-    resident_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    resident_id = Whole(required=True, validate=validate.Range(min=1, max=MAX_ID))
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     window_start = LocalDateTime(required=True)
     window_end = LocalDateTime(required=True)
@@ -464,11 +501,11 @@ class PointRulesOut(Schema):
 
 
 class PointRulesPatch(Schema):
-    daily_cap = fields.Integer(strict=True, validate=validate.Range(0, 10_000))
-    annual_exchange_cap = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
-    voucher_unit = fields.Integer(strict=True, validate=validate.Range(1, 100_000))
-    voucher_yen_per_point = fields.Integer(strict=True, validate=validate.Range(1, 1_000))
-    voucher_valid_days = fields.Integer(strict=True, validate=validate.Range(1, 3660))
+    daily_cap = Whole(validate=validate.Range(0, 10_000))
+    annual_exchange_cap = Whole(validate=validate.Range(0, 1_000_000))
+    voucher_unit = Whole(validate=validate.Range(1, 100_000))
+    voucher_yen_per_point = Whole(validate=validate.Range(1, 1_000))
+    voucher_valid_days = Whole(validate=validate.Range(1, 3660))
 
 
 class PointsQuery(PageQuery):
@@ -525,9 +562,8 @@ class IdempotencyHeader(Schema):
 
 
 class VoucherCreate(Schema):
-    points = fields.Integer(
+    points = Whole(
         required=True,
-        strict=True,
         validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "a positive multiple of the voucher unit (default 500)"},
     )
