@@ -154,6 +154,8 @@ def _config(token: str) -> SchemathesisConfig:
     return SchemathesisConfig.from_dict(
         {
             "seed": 20261129,
+            # nothing written into the worktree (.schemathesis/)
+            "cache": {"enabled": False},
             "headers": {"Authorization": f"Bearer {token}"},
             "generation": {"max-examples": MAX_EXAMPLES, "database": "none"},
             "checks": {
