@@ -53,6 +53,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         OPENAPI_SWAGGER_UI_PATH="/docs",
         # served from the installed flask-swagger-ui package: ward LANs have no internet
         OPENAPI_SWAGGER_UI_URL="/docs-assets/",
+        # every operation needs a bearer token unless it says security: [] (the public ones)
+        API_SPEC_OPTIONS={"security": [{"bearer": []}]},
         # the おためし signup form is public: keep bots from filling the volunteer list
         TRIAL_SIGNUP_RATE_LIMIT=os.environ.get(
             "TRIAL_SIGNUP_RATE_LIMIT", "5 per minute;30 per day"
@@ -155,8 +157,11 @@ def _register_api(app: Flask) -> None:
         volunteers,
     )
     from api.errors import SasaeaiApi, register_error_handlers
+    from api.schemas import storable_text
 
     api = SasaeaiApi(app)
+    # before any schema is turned into the document: every text field says it takes no NUL
+    api.ma_plugin.converter.add_attribute_function(storable_text)
     api.register_converter(
         IdConverter, lambda _: {"type": "integer", "minimum": 0, "maximum": MAX_ID}
     )

@@ -20,6 +20,12 @@ blp = Blueprint("help_requests", __name__, description="Help requests")
 @require("coordinator")
 @blp.arguments(HelpRequestCreate)
 @blp.response(201, HelpRequestOut)
+@blp.doc(
+    description="Checked beyond the schema (422, naming the field): window_end is later than"
+    " window_start, in the future, at most 14 days after window_start and at least the"
+    " category's duration after it; category is a code of GET /categories (the ward keeps"
+    " them in its database); resident_id is an existing resident."
+)
 def create_help_request(data: dict[str, Any]) -> HelpRequest:
     """Open a request for a resident in a time window (status open)."""
     return services.create_help_request(get_session(), **data)

@@ -17,8 +17,12 @@ blp = Blueprint("match_runs", __name__, description="Match runs (optimal dispatc
 
 @blp.route("/match-runs", methods=["POST"])
 @require("coordinator")
-@blp.arguments(MatchRunCreate)
+@blp.arguments(MatchRunCreate, required=False)
 @blp.response(201, MatchRunOut)
+@blp.doc(
+    description="Every field is optional, and so is the body: without one the run takes every"
+    " open request. Checked beyond the schema: window_to is later than window_from."
+)
 def create_match_run(data: dict[str, Any]) -> MatchRun:
     """Propose volunteers for the open requests in zone and window (all when omitted)."""
     return dispatch.run_match(get_session(), created_by_id=principal().user_id, **data)

@@ -57,7 +57,10 @@ def get_points(query: dict[str, Any], volunteer_id: int) -> dict[str, Any]:
 @blp.arguments(VoucherCreate)
 @blp.response(201, VoucherOut)
 @blp.doc(
-    description="A retry with the same Idempotency-Key and body returns the same voucher"
+    description="points is a positive multiple of the ward's voucher_unit (GET /point-rules;"
+    " 500 by default). The ward may change the unit at any time, so the schema cannot fix it"
+    " as multipleOf; another amount is 422."
+    " A retry with the same Idempotency-Key and body returns the same voucher"
     " (201 again, with the header Idempotent-Replayed: true) and writes nothing; the same key"
     " with another body is 409."
 )
@@ -78,6 +81,7 @@ def exchange(headers: dict[str, Any], body: dict[str, Any], volunteer_id: int) -
 
 
 @blp.route("/point-rules")
+@blp.doc(security=[])
 @blp.response(200, PointRulesOut)
 def get_point_rules() -> Rules:
     """Show the ward's point rules (anyone: the signup form explains them)."""
@@ -86,8 +90,9 @@ def get_point_rules() -> Rules:
 
 @blp.route("/point-rules", methods=["PATCH"])
 @require("admin")
-@blp.arguments(PointRulesPatch)
+@blp.arguments(PointRulesPatch, required=False)
 @blp.response(200, PointRulesOut)
+@blp.doc(description="Send only the rules to change; no body changes nothing.")
 def patch_point_rules(changes: dict[str, int]) -> Rules:
     """Change the ward's point rules; they apply from the next credit or exchange."""
     return point_rules.update_rules(

@@ -16,15 +16,79 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 MAX_ID = 2**31 - 1
 #: Times outside these years are typing mistakes; refusing them also keeps datetime in range.
 YEARS = (2000, 2100)
-_HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+#: Patterns are written once for the server and the OpenAPI document, in the subset where
+#: Python and ECMA-262 (JSON Schema) agree: [0-9], never \d (Python's matches any Unicode digit,
+#: such as full-width ２), and always checked with re.fullmatch (Python's $ also matches before a
+#: trailing newline). See FullMatch.
+#: RFC 3339 with its offset, in the years YEARS; Python's fromisoformat alone takes more.
+DATETIME_PATTERN = (
+    r"^(20[0-9]{2}|2100)-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+HHMM_PATTERN = r"^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+MONTH_PATTERN = r"^[0-9]{4}-(0[1-9]|1[0-2])$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]*$"
+PRINTABLE_ASCII_PATTERN = r"^[\x21-\x7e]+$"
+#: Text a database can hold: no NUL (refused, with 422, before any view reads the input).
+STORABLE_TEXT_PATTERN = r"^[^\x00]*$"
+_HHMM = re.compile(HHMM_PATTERN)
+_DATETIME = re.compile(DATETIME_PATTERN)
+
+
+def storable_text(
+    converter: Any, field: fields.Field, ret: dict[str, Any], **kwargs: Any
+) -> dict[str, Any]:
+    """An apispec attribute function: a text field without a pattern of its own says that it
+    takes no NUL, as api.errors refuses any input holding one (see create_app)."""
+    if isinstance(field, fields.String) and "pattern" not in ret:
+        return {"pattern": STORABLE_TEXT_PATTERN}
+    return {}
+
+
+class FullMatch(validate.Regexp):
+    """validate.Regexp on the whole value: re.match stops early and lets "2026-11\\n" through."""
+
+    def __call__(self, value: Any) -> Any:
+        if not isinstance(value, str) or self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value
+
+
+class Whole(fields.Integer):
+    """An integer as JSON Schema's "integer" has it: 8259 or 8259.0, never 8259.5, "8259" or true.
+
+    marshmallow's strict Integer refused 8259.0, which the document (type integer) allows.
+    """
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _validated(self, value: Any) -> int:
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        return super()._validated(value)
+
+
+def _with_pattern(pattern: str, kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Show a field's pattern in the OpenAPI document (a custom field's own check)."""
+    return {**kwargs, "metadata": {"pattern": pattern, **kwargs.get("metadata", {})}}
 
 
 class LocalDateTime(fields.AwareDateTime):
-    """An ISO 8601 time that must carry its offset; written back in Asia/Tokyo."""
+    """An RFC 3339 time that must carry its offset; written back in Asia/Tokyo."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_pattern(DATETIME_PATTERN, kwargs))
 
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> dt.datetime:
+        if isinstance(value, str) and _DATETIME.fullmatch(value) is None:
+            raise ValidationError(
+                "Give a time as YYYY-MM-DDTHH:MM:SS with its offset (+09:00 or Z),"
+                f" between the years {YEARS[0]} and {YEARS[1]}."
+            )
         moment: dt.datetime = super()._deserialize(value, attr, data, **kwargs)
-        if not YEARS[0] <= moment.year <= YEARS[1]:
+        if not YEARS[0] <= moment.year <= YEARS[1]:  # pragma: no cover - the pattern says so
             raise ValidationError(f"Give a time between the years {YEARS[0]} and {YEARS[1]}.")
         return moment
 
@@ -39,14 +103,14 @@ class ClockTime(fields.String):
 
     default_error_messages = {"invalid_time": 'Not a time of day: use "HH:MM" (00:00 to 24:00).'}
 
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**_with_pattern(HHMM_PATTERN, kwargs))
+
     def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
         text = super()._deserialize(value, attr, data, **kwargs)
-        match = _HHMM.match(text)
-        if match is None:
+        if _HHMM.fullmatch(text) is None:
             raise self.make_error("invalid_time")
-        if text == "24:00":
-            return 1440
-        return int(match.group(1)) * 60 + int(match.group(2))
+        return int(text[:2]) * 60 + int(text[3:])
 
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
@@ -68,9 +132,8 @@ def _lon(required: bool = True) -> fields.Float:
 
 def _birth_year(required: bool = True) -> fields.Integer:
     this_year = dt.date.today().year
-    return fields.Integer(
+    return Whole(
         required=required,
-        strict=True,
         validate=validate.Range(1900, this_year, error="Give a year between {min} and {max}."),
     )
 
@@ -109,9 +172,10 @@ class CategoryList(Schema):
 
 
 class SlotSchema(Schema):
-    weekday = fields.Integer(
+    """A weekly slot; end must be later than start (a rule across fields: not in the schema)."""
+
+    weekday = Whole(
         required=True,
-        strict=True,
         validate=validate.Range(0, 6, error="weekday is 0 (Monday) to 6 (Sunday)."),
     )
     start = ClockTime(required=True, attribute="start_min")
@@ -127,8 +191,11 @@ def _availability(required: bool = False) -> fields.List:
     return fields.List(
         fields.Nested(SlotSchema),
         required=required,
-        validate=validate.Length(max=50),
-        metadata={"description": "weekly slots, local time (Asia/Tokyo)"},
+        # a signup must say when the person could help; a profile may have no slot (yet)
+        validate=validate.Length(min=1 if required else 0, max=50),
+        metadata={
+            "description": "weekly slots, local time (Asia/Tokyo); each ends after it starts"
+        },
     )
 
 
@@ -142,7 +209,7 @@ class ResidentCreate(Schema):
         allow_none=True,
         validate=[
             validate.Length(max=30),
-            validate.Regexp(r"^\+?[0-9][0-9 ()-]*$", error="Digits, spaces, - and ( ) only."),
+            FullMatch(PHONE_PATTERN, error="Digits, spaces, - and ( ) only."),
         ],
     )
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
@@ -166,9 +233,7 @@ class VolunteerCreate(Schema):
     lat = _lat()
     lon = _lon()
     zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
-    max_distance_m = fields.Integer(
-        load_default=1000, strict=True, validate=validate.Range(50, 10000)
-    )
+    max_distance_m = Whole(load_default=1000, validate=validate.Range(50, 10000))
     skills = _codes("skill codes (see the categories' required_skills)")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -182,7 +247,7 @@ class VolunteerPatch(Schema):
     lat = _lat(required=False)
     lon = _lon(required=False)
     zone = fields.String(validate=validate.Length(min=1, max=60))
-    max_distance_m = fields.Integer(strict=True, validate=validate.Range(50, 10000))
+    max_distance_m = Whole(validate=validate.Range(50, 10000))
     skills = _codes("skill codes")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -275,9 +340,7 @@ class TrialSignupOut(Schema):
 
 
 class HelpRequestCreate(Schema):
-    resident_id = fields.Integer(
-        required=True, strict=True, validate=validate.Range(min=1, max=MAX_ID)
-    )
+    resident_id = Whole(required=True, validate=validate.Range(min=1, max=MAX_ID))
     category = fields.String(required=True, validate=validate.Length(min=1, max=40))
     window_start = LocalDateTime(required=True)
     window_end = LocalDateTime(required=True)
@@ -353,13 +416,24 @@ class AssignmentOut(Schema):
     ended_at = LocalDateTime(allow_none=True)
 
 
+#: why a request in a run's scope was not proposed, in the order they are checked
+UNMATCHED_REASONS = (
+    "too_late",
+    "nobody_nearby",
+    "no_skill",
+    "trial_only",
+    "not_available",
+    "declined",
+    "busy",
+    "all_taken",
+)
+
+
 class UnmatchedOut(Schema):
     help_request_id = fields.Integer()
     reason = fields.String(
-        metadata={
-            "description": "too_late | nobody_nearby | no_skill | trial_only | not_available"
-            " | declined | busy | all_taken"
-        }
+        validate=validate.OneOf(UNMATCHED_REASONS),
+        metadata={"description": "the first check that every volunteer within reach fails"},
     )
     detail = fields.String(metadata={"description": "the reason in words, for the SC"})
 
@@ -426,8 +500,6 @@ class TaskPage(PageMeta):
 
 # --- 地域貢献ポイント: points, vouchers, shops, redemptions (issue 4) --------------------------
 
-_MONTH = r"^\d{4}-(0[1-9]|1[0-2])$"
-
 
 class PointRulesOut(Schema):
     daily_cap = fields.Integer(metadata={"description": "most points earned per local day"})
@@ -440,11 +512,11 @@ class PointRulesOut(Schema):
 
 
 class PointRulesPatch(Schema):
-    daily_cap = fields.Integer(strict=True, validate=validate.Range(0, 10_000))
-    annual_exchange_cap = fields.Integer(strict=True, validate=validate.Range(0, 1_000_000))
-    voucher_unit = fields.Integer(strict=True, validate=validate.Range(1, 100_000))
-    voucher_yen_per_point = fields.Integer(strict=True, validate=validate.Range(1, 1_000))
-    voucher_valid_days = fields.Integer(strict=True, validate=validate.Range(1, 3660))
+    daily_cap = Whole(validate=validate.Range(0, 10_000))
+    annual_exchange_cap = Whole(validate=validate.Range(0, 1_000_000))
+    voucher_unit = Whole(validate=validate.Range(1, 100_000))
+    voucher_yen_per_point = Whole(validate=validate.Range(1, 1_000))
+    voucher_valid_days = Whole(validate=validate.Range(1, 3660))
 
 
 class PointsQuery(PageQuery):
@@ -494,16 +566,15 @@ class IdempotencyHeader(Schema):
         required=True,
         validate=[
             validate.Length(min=1, max=100),
-            validate.Regexp(r"^[\x21-\x7e]+$", error="Printable ASCII without spaces."),
+            FullMatch(PRINTABLE_ASCII_PATTERN, error="Printable ASCII without spaces."),
         ],
         metadata={"description": "a fresh key per exchange; a retry sends the same key and body"},
     )
 
 
 class VoucherCreate(Schema):
-    points = fields.Integer(
+    points = Whole(
         required=True,
-        strict=True,
         validate=validate.Range(min=1, max=MAX_ID),
         metadata={"description": "a positive multiple of the voucher unit (default 500)"},
     )
@@ -596,7 +667,7 @@ class RedemptionOut(Schema):
 
 class SettlementQuery(PageQuery):
     month = fields.String(
-        validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM."),
+        validate=FullMatch(MONTH_PATTERN, error="Give a month as YYYY-MM."),
         metadata={"description": "YYYY-MM, local time (default: this month)"},
     )
     shop_id = fields.Integer(
@@ -606,7 +677,7 @@ class SettlementQuery(PageQuery):
 
 class SettlementCsvQuery(Schema):
     month = fields.String(
-        required=True, validate=validate.Regexp(_MONTH, error="Give a month as YYYY-MM.")
+        required=True, validate=FullMatch(MONTH_PATTERN, error="Give a month as YYYY-MM.")
     )
     shop_id = fields.Integer(validate=validate.Range(min=1, max=MAX_ID))
 

@@ -74,6 +74,11 @@ def rotate_shop_key(shop_id: int) -> dict[str, Any]:
 @require("shop")
 @blp.arguments(RedemptionCreate)
 @blp.response(201, RedemptionOut)
+@blp.doc(
+    description="Checked beyond the schema: the code is 16 symbols of Crockford Base32 whose"
+    " last is a check symbol; a code that cannot be one (a typo) is 422, a well-formed code no"
+    " voucher has is 404, one already redeemed or expired is 409."
+)
 def redeem(data: dict[str, Any]) -> Redemption:
     """Redeem a voucher at the calling shop (the shop comes from its API key, never the body)."""
     who = principal()

@@ -17,6 +17,12 @@ blp = Blueprint("trial_signups", __name__, description="おためしボランテ
 @blp.doc(security=[])
 @blp.arguments(TrialSignup)
 @blp.response(201, TrialSignupOut)
+@blp.doc(
+    description="Where the person lives: lat and lon together, or a chome (a 町丁目 of Tokyo's 23"
+    " wards, such as 太子堂4丁目); a point must lie in the 23 wards. Checked beyond the schema:"
+    " the chome is a known 町丁目, the point is in the wards, each availability slot's end is"
+    " later than its start, and interests are codes of GET /categories."
+)
 def sign_up(data: dict[str, Any]) -> dict[str, Any]:
     """Sign up to try volunteering once (status trial); anyone may, a few times a minute."""
     chome_name = data.pop("chome", None)

@@ -22,10 +22,19 @@ from matching.models import Volunteer
 blp = Blueprint("volunteers", __name__, description="Volunteers")
 
 
+#: Rules the schema cannot hold, stated in the operations' descriptions.
+SLOT_AND_SKILL_RULES = (
+    "Checked beyond the schema: each availability slot's end is later than its start, and"
+    " skills are codes the ward keeps in its database (see the categories' required_skills;"
+    " an unknown code is 422)."
+)
+
+
 @blp.route("/volunteers", methods=["POST"])
 @require("coordinator")
 @blp.arguments(VolunteerCreate)
 @blp.response(201, VolunteerCreated)
+@blp.doc(description=SLOT_AND_SKILL_RULES)
 def create_volunteer(data: dict[str, Any]) -> WithToken:
     """Register a volunteer (status active); their token is in the response, once."""
     volunteer, token = services.create_volunteer(get_session(), **data)
@@ -43,8 +52,13 @@ def get_volunteer(volunteer_id: int) -> Volunteer:
 
 @blp.route("/volunteers/<int:volunteer_id>", methods=["PATCH"])
 @require("coordinator", "volunteer")
-@blp.arguments(VolunteerPatch)
+@blp.arguments(VolunteerPatch, required=False)
 @blp.response(200, VolunteerOut)
+@blp.doc(
+    description="Send only the fields to change; no body changes nothing. A volunteer may send"
+    " only availability, skills and max_distance_m (403 otherwise). lat and lon change together."
+    f" {SLOT_AND_SKILL_RULES} status never goes back to trial (409)."
+)
 def patch_volunteer(changes: dict[str, Any], volunteer_id: int) -> Volunteer:
     """Change a profile: a volunteer their availability, skills and distance; staff any field."""
     who = ensure_staff_or_volunteer(volunteer_id)

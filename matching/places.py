@@ -8,7 +8,7 @@ import re
 from db import InvalidInput
 from matching.geography import Chome, load_chome
 
-_CHOME_SUFFIX = re.compile(r"[0-9０-９一二三四五六七八九十]+丁目$")
+_CHOME_SUFFIX = re.compile(r"[0-9０-９一二三四五六七八九十]+丁目\Z")
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
 
 

@@ -1,9 +1,50 @@
-"""Malformed requests get the one JSON error shape, never an HTML page or a 500."""
+"""Malformed requests get the one JSON error shape, never an HTML page or a 500, and a refused
+request changes nothing: every table has the same number of rows before and after."""
+
+import json
+from urllib.parse import quote
 
 import pytest
+from sqlalchemy import func, select
+
+from db import Base
 
 
-def test_malformed_json_is_400_json(api, coordinator):
+def row_counts(session):
+    """The number of rows of every table (residents, volunteers, help requests, assignments,
+    transfers, entries, vouchers, redemptions, tokens …), as the next request would see them."""
+    session.expire_all()
+    return {
+        table.name: session.scalar(select(func.count()).select_from(table))
+        for table in Base.metadata.sorted_tables
+    }
+
+
+class Unchanged:
+    """Rows counted before the request; calling it asserts every count is the same now."""
+
+    def __init__(self, session, resident, volunteer):
+        self.session = session
+        self.resident = resident
+        self.volunteer = volunteer
+        self.before = row_counts(session)
+        assert self.before["residents"] and self.before["volunteers"]
+        assert self.before["help_requests"] and self.before["api_tokens"]
+
+    def __call__(self):
+        assert row_counts(self.session) == self.before
+        return True
+
+
+@pytest.fixture
+def unchanged(session, coordinator, admin, make_help_request, make_volunteer):
+    """A resident with a request, a volunteer and staff in the database, all counted."""
+    request = make_help_request()
+    volunteer, _ = make_volunteer()
+    return Unchanged(session, request.resident, volunteer)
+
+
+def test_malformed_json_is_400_json(api, coordinator, unchanged):
     response = api.client.post(
         "/api/v1/residents",
         data='{"name": "山田",',
@@ -12,9 +53,10 @@ def test_malformed_json_is_400_json(api, coordinator):
     assert response.status_code == 400
     assert response.is_json
     assert response.get_json()["code"] == 400
+    assert unchanged()
 
 
-def test_a_body_that_is_not_json_is_415(api, coordinator):
+def test_a_body_that_is_not_json_is_415(api, coordinator, unchanged):
     response = api.client.post(
         "/api/v1/residents",
         data="name=山田",
@@ -25,12 +67,14 @@ def test_a_body_that_is_not_json_is_415(api, coordinator):
     )
     assert response.status_code == 415
     assert response.get_json()["message"].startswith("Send the body as JSON")
+    assert unchanged()
 
 
-def test_a_json_array_instead_of_an_object_is_422(api, coordinator):
+def test_a_json_array_instead_of_an_object_is_422(api, coordinator, unchanged):
     response = api.post("/api/v1/residents", [1, 2], token=coordinator)
     assert response.status_code == 422
     assert response.is_json
+    assert unchanged()
 
 
 def test_unknown_path_is_json_404(api):
@@ -53,10 +97,11 @@ def test_bad_page_is_422(api, coordinator, page):
     assert "page" in response.get_json()["errors"]["query"]
 
 
-def test_oversize_body_is_413_json(api, coordinator):
+def test_oversize_body_is_413_json(api, coordinator, unchanged):
     response = api.post("/api/v1/residents", {"notes": "x" * 300_000}, token=coordinator)
     assert response.status_code == 413
     assert response.is_json
+    assert unchanged()
 
 
 def test_openapi_describes_the_contract_and_docs_are_served_offline(api):
@@ -111,8 +156,7 @@ def test_out_of_range_numbers_and_times_in_queries_are_422(api, coordinator, que
     assert response.is_json
 
 
-def test_out_of_range_numbers_and_times_in_bodies_are_422(api, coordinator, make_resident):
-    resident = make_resident()
+def test_out_of_range_numbers_and_times_in_bodies_are_422(api, coordinator, unchanged):
     huge = api.post(
         "/api/v1/help-requests",
         {
@@ -127,7 +171,7 @@ def test_out_of_range_numbers_and_times_in_bodies_are_422(api, coordinator, make
     far = api.post(
         "/api/v1/help-requests",
         {
-            "resident_id": resident.id,
+            "resident_id": unchanged.resident.id,
             "category": "garbage",
             "window_start": "9999-12-31T20:00:00-14:00",
             "window_end": "9999-12-31T23:00:00-14:00",
@@ -141,15 +185,95 @@ def test_out_of_range_numbers_and_times_in_bodies_are_422(api, coordinator, make
         ).status_code
         == 422
     )
+    assert unchanged()
 
 
 @pytest.mark.parametrize("name", ["a\u0000b", "\ud800"])
-def test_text_no_database_can_store_is_422_and_changes_nothing(api, coordinator, name):
+def test_text_no_database_can_store_is_422_and_changes_nothing(api, coordinator, unchanged, name):
     body = {"name": name, "address": "x", "lat": 35.6, "lon": 139.6, "zone": "z"}
     response = api.client.post(
         "/api/v1/residents",
-        data=__import__("json").dumps(body),
+        data=json.dumps(body),
         headers={"Authorization": f"Bearer {coordinator}", "Content-Type": "application/json"},
     )
     assert response.status_code == 422
     assert response.is_json
+    assert unchanged()
+
+
+def test_a_refusal_after_validation_changes_nothing(api, coordinator, unchanged):
+    # the service looks the skills up and refuses: whatever it began is rolled back
+    body = {"name": "佐藤", "birth_year": 1956, "lat": 35.64, "lon": 139.67, "zone": "太子堂"}
+    response = api.post("/api/v1/volunteers", {**body, "skills": ["teleport"]}, token=coordinator)
+    assert response.status_code == 422
+    # a volunteer without points asks for a voucher: no account, voucher, transfer or entry
+    refused = api.post(
+        f"/api/v1/volunteers/{unchanged.volunteer.id}/vouchers",
+        {"points": 500},
+        token=coordinator,
+        headers={"Idempotency-Key": "refused-1"},
+    )
+    assert refused.status_code == 409
+    assert unchanged()
+
+
+# --- item 9 of issue 8: ASCII digits only, and nothing after the value ----------------------
+
+BAD_MONTHS = ["2026-11\n", "２０２６-11", "2026-１１", "2026-11 ", "2026-1", "202６-11"]
+
+
+@pytest.mark.parametrize("month", BAD_MONTHS)
+@pytest.mark.parametrize("path", ["/api/v1/redemptions.csv", "/api/v1/redemptions"])
+def test_a_month_is_ascii_yyyy_mm_and_nothing_else(api, admin, path, month):
+    response = api.get(f"{path}?month={quote(month)}", token=admin)
+    assert response.status_code == 422
+    assert response.is_json
+    assert "month" in response.get_json()["errors"]["query"]
+
+
+def test_an_ascii_month_still_downloads(api, admin):
+    response = api.get("/api/v1/redemptions.csv?month=2026-11", token=admin)
+    assert response.status_code == 200
+    assert 'filename="settlement-2026-11.csv"' in response.headers["Content-Disposition"]
+
+
+@pytest.mark.parametrize("time", ["09:00\n", "０9:00", "1０:00", "10:0５", "9:00", "24:01"])
+def test_a_clock_time_is_ascii_hh_mm_and_nothing_else(api, coordinator, unchanged, time):
+    body = {
+        "name": "佐藤",
+        "birth_year": 1956,
+        "lat": 35.64,
+        "lon": 139.67,
+        "zone": "太子堂",
+        "availability": [{"weekday": 0, "start": time, "end": "23:00"}],
+    }
+    response = api.post("/api/v1/volunteers", body, token=coordinator)
+    assert response.status_code == 422
+    assert "availability" in response.get_json()["errors"]["json"]
+    assert unchanged()
+
+
+@pytest.mark.parametrize("phone", ["03-1234-5678\n", "０３-1234-5678", "03-1234-567８"])
+def test_a_phone_number_is_ascii_digits_and_nothing_after(api, coordinator, unchanged, phone):
+    body = {"name": "山田", "address": "x", "lat": 35.6, "lon": 139.6, "zone": "z", "phone": phone}
+    response = api.post("/api/v1/residents", body, token=coordinator)
+    assert response.status_code == 422
+    assert "phone" in response.get_json()["errors"]["json"]
+    assert unchanged()
+
+
+@pytest.mark.parametrize(
+    "moment",
+    [
+        "2026-12-01T07:00:00+09:00\n",
+        "２０２６-12-01T07:00:00+09:00",
+        "2026-12-01T07:00+09:00",
+        "2026-12-01 07:00:00+09:00",
+        "20261201T070000+0900",
+    ],
+)
+def test_a_time_is_rfc_3339_as_the_document_says(api, coordinator, unchanged, moment):
+    response = api.get(f"/api/v1/help-requests?from={quote(moment)}", token=coordinator)
+    assert response.status_code == 422
+    assert "from" in response.get_json()["errors"]["query"]
+    assert unchanged()
