@@ -31,7 +31,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 from schemathesis.transport.wsgi import WSGITransport
 from sqlalchemy.orm import Session
 
-from points import services as points
+from points import shops as points
 from tests.conftest import local
 
 #: schemathesis' max-examples: examples per operation in the fuzzing phase, and scenarios in the

@@ -94,6 +94,12 @@ def test_at_360_px_the_errors_sit_by_their_fields_and_nothing_scrolls_sideways(
 
 def assert_fits(page: Page) -> None:
     """Nothing is wider than the screen, and every control is a big enough target."""
+    # measure the styled page: after a form post the text can be there before the stylesheet
+    page.wait_for_load_state("load")
+    page.wait_for_function(
+        "[...document.styleSheets].some(s => (s.href || '').endsWith('/site.css')"
+        " && s.cssRules.length > 0)"
+    )
     assert page.evaluate("document.documentElement.scrollWidth") <= page.viewport_size["width"]
     small = page.evaluate(
         """() => [...document.querySelectorAll('main a, main button, main input:not([type=hidden]), header a, header button')]
