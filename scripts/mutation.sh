@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# The mutation-testing pass (issue 7), not part of `make test`: mutmut 3 mutates the pure cores
+# of matching and points and the functions of the points services that enforce a rule, runs
+# each mutant against the tests that call its function (SQLite, one worker), and prints per
+# module how many mutants the tests killed and how many survived.
+#
+# Usage:  bash scripts/mutation.sh [TARGET...]
+#   TARGET is a module (every function of it) or module:function,function (only those), e.g.
+#   bash scripts/mutation.sh points.rules 'points.services:exchange,redeem'
+#   With no TARGET, the default list below. The pass takes about ... minutes on one core.
+# Then: `.venv/bin/mutmut show NAME` shows one mutant's diff; mutants/survivors.txt lists the
+# survivors. MUTATION_KEEP=1 reuses mutants/ (and its traced test map) from the last pass.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DEFAULT_TARGETS=(
+  matching.cost
+  matching.engine
+  points.ledger
+  points.rules
+  points.codes
+  # the functions of the points services that enforce a rule (caps, units, who may exchange,
+  # once only, never after expiry, FIFO expiry, what a reversal may take)
+  "points.services:update_rules,_apply,credit_completed_task,exchanged_in_fiscal_year,exchange,redeem,_refuse_unredeemable,expire,_ledger_position,_expire_points_of,reverse"
+)
+if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${DEFAULT_TARGETS[@]}"); fi
+
+bash scripts/setup.sh
+if ! .venv/bin/python -m pip install -q -e '.[test,mutation]' 2>.venv/pip-install.log; then
+  cat .venv/pip-install.log >&2
+  exit 1
+fi
+
+# mutant names look like points.rules.x_month_of__mutmut_3 (a method: module.xǁClassǁname...)
+globs=()
+for target in "${TARGETS[@]}"; do
+  module=${target%%:*}
+  if [ "$module" = "$target" ]; then
+    globs+=("$module.x*")
+  else
+    IFS=, read -r -a functions <<<"${target#*:}"
+    for f in "${functions[@]}"; do globs+=("$module.x_${f}__mutmut_*"); done
+  fi
+done
+
+unset TEST_DATABASE_URL  # SQLite: the mutants run in forked workers on a throw-away file
+[ "${MUTATION_KEEP:-}" = 1 ] || rm -rf mutants
+mkdir -p mutants
+started=$(date +%s)
+echo "== mutmut run (one worker; log: mutants/run.log)"
+.venv/bin/mutmut run --max-children 1 "${globs[@]}" >mutants/run.log 2>&1 || {
+  tail -n 40 mutants/run.log >&2
+  exit 1
+}
+echo "   took $(($(date +%s) - started)) s"
+
+.venv/bin/python - "${TARGETS[@]}" <<'EOF'
+"""Per module: killed, survived and the score, from mutmut's records in mutants/."""
+
+import fnmatch
+import json
+import sys
+from collections import Counter
+from pathlib import Path
+
+from mutmut.stats import status_by_exit_code
+
+DETECTED = {"killed", "timeout", "caught by type check", "segfault"}
+rows, survivors = [], []
+for target in sys.argv[1:]:
+    module, _, functions = target.partition(":")
+    patterns = (
+        [f"{module}.x_{f}__mutmut_*" for f in functions.split(",")] if functions else [f"{module}.x*"]
+    )
+    meta = Path("mutants") / (module.replace(".", "/") + ".py.meta")
+    codes = json.loads(meta.read_text())["exit_code_by_key"]
+    statuses = Counter()
+    for name, code in sorted(codes.items()):
+        if not any(fnmatch.fnmatch(name, p) for p in patterns):
+            continue
+        status = status_by_exit_code[code]
+        statuses[status] += 1
+        if status not in DETECTED:
+            survivors.append(f"{name}\t{status}")
+    total = sum(statuses.values())
+    killed = sum(statuses[s] for s in DETECTED)
+    rows.append((module, killed, total - killed, total, statuses))
+
+print(f"{'module':<18} {'killed':>7} {'survived':>9} {'total':>6} {'score':>7}")
+for module, killed, survived, total, statuses in rows:
+    score = f"{100 * killed / total:.1f}%" if total else "-"
+    other = {s: n for s, n in statuses.items() if s not in ("killed", "survived")}
+    note = "  " + ", ".join(f"{n} {s}" for s, n in sorted(other.items())) if other else ""
+    print(f"{module:<18} {killed:>7} {survived:>9} {total:>6} {score:>7}{note}")
+killed = sum(r[1] for r in rows)
+total = sum(r[3] for r in rows)
+print(f"{'all':<18} {killed:>7} {total - killed:>9} {total:>6} {100 * killed / max(total, 1):.1f}%")
+Path("mutants/survivors.txt").write_text("".join(s + "\n" for s in survivors))
+print(f"{len(survivors)} survivors listed in mutants/survivors.txt (`.venv/bin/mutmut show NAME`)")
+EOF
