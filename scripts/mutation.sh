@@ -4,10 +4,12 @@
 # each mutant against the tests that call its function (SQLite, one worker), and prints per
 # module how many mutants the tests killed and how many survived.
 #
-# Usage:  bash scripts/mutation.sh [TARGET...]
+# Usage:  bash scripts/mutation.sh [--survivors] [TARGET...]
 #   TARGET is a module (every function of it) or module:function,function (only those), e.g.
 #   bash scripts/mutation.sh points.rules 'points.services:exchange,redeem'
-#   With no TARGET, the default list below. The pass takes about ... minutes on one core.
+#   With no TARGET, the default list below.
+#   --survivors runs again only the survivors of the last pass (mutants/survivors.txt), keeping
+#   every other result: after adding tests to an unchanged source, the new score in minutes.
 # Then: `.venv/bin/mutmut show NAME` shows one mutant's diff; mutants/survivors.txt lists the
 # survivors. MUTATION_KEEP=1 reuses mutants/ (and its traced test map) from the last pass.
 set -euo pipefail
@@ -23,6 +25,11 @@ DEFAULT_TARGETS=(
   # once only, never after expiry, FIFO expiry, what a reversal may take)
   "points.services:update_rules,_apply,credit_completed_task,exchanged_in_fiscal_year,exchange,redeem,_refuse_unredeemable,expire,_ledger_position,_expire_points_of,reverse"
 )
+survivors_only=
+if [ "${1:-}" = --survivors ]; then
+  survivors_only=1
+  shift
+fi
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${DEFAULT_TARGETS[@]}"); fi
 
 bash scripts/setup.sh
@@ -42,6 +49,15 @@ for target in "${TARGETS[@]}"; do
     for f in "${functions[@]}"; do globs+=("$module.x_${f}__mutmut_*"); done
   fi
 done
+
+if [ -n "$survivors_only" ]; then
+  if [ ! -s mutants/survivors.txt ]; then
+    echo "no mutants/survivors.txt: run a whole pass first" >&2
+    exit 1
+  fi
+  mapfile -t globs < <(cut -f1 mutants/survivors.txt)
+  MUTATION_KEEP=1
+fi
 
 unset TEST_DATABASE_URL  # SQLite: the mutants run in forked workers on a throw-away file
 [ "${MUTATION_KEEP:-}" = 1 ] || rm -rf mutants
