@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import random
 import re
 
 import numpy as np
@@ -13,6 +14,7 @@ import pytest
 from matching.cost import haversine_m
 from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
 from matching.engine import REASONS, dense_costs, plan
+from tests.matching import reference
 from tests.matching.reference import TOKYO
 
 BASE = (35.6432, 139.6710)
@@ -208,3 +210,66 @@ def test_thousands_of_unmatched_requests_are_each_explained():
     assert len(reasons) == 4500
     assert {reasons[r.id] for r in near} == {"no_skill"}
     assert {reasons[r.id] for r in far} == {"nobody_nearby"}
+
+
+def test_a_slot_exactly_as_long_as_the_task_gets_past_availability():
+    exact = volunteer(slots=(Slot(0, 7 * 60, 7 * 60 + 15),), **DECLINED)
+    assert reason(request(duration_min=15), exact) == "declined"
+    assert reason(request(duration_min=16), exact) == "not_available"
+
+
+def test_a_decline_is_the_reason_for_the_request_it_names_only():
+    far = request(id=9, lat=BASE[0] + 0.5)
+    r = request(id=10, **LADDER_JOB)
+    volunteers = [volunteer(id=1, **NO_SKILL), volunteer(id=2, **DECLINED)]
+    result = plan([far, r], volunteers)
+    assert {u.request_id: u.reason for u in result.unmatched} == {
+        9: "nobody_nearby",
+        10: "declined",
+    }
+
+
+def test_a_first_task_trial_volunteer_further_away_wins_within_the_bonus():
+    # the trial volunteer is 100 m further than a regular one but 200 m cheaper: even when
+    # only the nearest volunteer is gathered first (k = 1), the trial volunteer is proposed
+    regular = volunteer(id=1, lat=BASE[0] + 0.002 - 0.0009)  # about 100 m away
+    trial = volunteer(id=2, lat=BASE[0] + 0.002 + 0.0018, is_trial=True)  # about 200 m away
+    [p] = plan([request(trial_ok=True)], [regular, trial], k=1).proposals
+    assert p.volunteer_id == 2
+    assert p.reasons["trial_experience"] == -CostWeights().trial_first_task_bonus_m
+    [p] = plan([request(trial_ok=False)], [regular, trial], k=1).proposals
+    assert p.volunteer_id == 1
+
+
+@pytest.mark.parametrize("seed", range(12))
+def test_bonuses_and_history_with_k_1_still_reach_the_optimum(seed):
+    # many first-task trial volunteers and much shared history: the cheapest pairs are often
+    # not the nearest, so the solver's bounds and widening decide the result
+    rng = random.Random(5000 + seed)
+    requests = [
+        request(
+            id=100 + i,
+            resident_id=rng.randrange(3),
+            lat=BASE[0] + rng.uniform(-0.006, 0.006),
+            lon=BASE[1] + rng.uniform(-0.006, 0.006),
+            trial_ok=rng.random() < 0.7,
+        )
+        for i in range(10)
+    ]
+    volunteers = [
+        volunteer(
+            id=500 + j,
+            lat=BASE[0] + rng.uniform(-0.006, 0.006),
+            lon=BASE[1] + rng.uniform(-0.006, 0.006),
+            max_distance_m=rng.choice([400.0, 900.0, 1500.0]),
+            is_trial=rng.random() < 0.5,
+            helped_resident_ids=frozenset(x for x in range(3) if rng.random() < 0.3),
+            recent_tasks=rng.choice([0, 0, 1, 4]),
+            completed_tasks=rng.choice([0, 0, 1]),
+        )
+        for j in range(8)
+    ]
+    result = plan(requests, volunteers, k=1)
+    most, least = reference.optimum(requests, volunteers)
+    assert len(result.proposals) == most
+    assert sum(p.cost for p in result.proposals) == pytest.approx(least, abs=1e-4)
