@@ -162,3 +162,10 @@ def test_each_weight_moves_only_its_own_term():
     assert cost(r, volunteer(recent_tasks=2), weights=weights) == pytest.approx(d + 14)
     assert cost(r, volunteer(is_trial=True), weights=weights) == pytest.approx(d - 5)
     assert cost(r, volunteer(is_trial=True, completed_tasks=1), weights=weights) == pytest.approx(d)
+
+
+def test_the_reach_is_inclusive():
+    r, v = request(), volunteer()
+    d = distance(r, v)  # computed by the same function on the same numbers as the engine does
+    assert cost(r, volunteer(max_distance_m=d)) == pytest.approx(d)
+    assert cost(r, volunteer(max_distance_m=math.nextafter(d, 0.0))) == math.inf
