@@ -100,10 +100,13 @@ def distance(r: RequestSpec, v: VolunteerSpec) -> float:
     return one(r.lat, r.lon, v.lat, v.lon)
 
 
-def test_a_slot_exactly_as_long_as_the_task_is_enough():
-    v = volunteer(slots=(Slot(0, 7 * 60 + 45, 9 * 60),))  # 15 minutes inside the window
-    assert cost(request(duration_min=15), v) == pytest.approx(distance(request(), v))
-    assert cost(request(duration_min=16), v) == math.inf
+@pytest.mark.parametrize("weekday", [0, 3, 6])
+def test_a_slot_exactly_as_long_as_the_task_is_enough(weekday):
+    day = MONDAY + dt.timedelta(days=weekday)
+    window = dict(window_start=day + dt.timedelta(hours=7), window_end=day + dt.timedelta(hours=8))
+    v = volunteer(slots=(Slot(weekday, 7 * 60 + 45, 9 * 60),))  # 15 minutes inside the window
+    assert cost(request(duration_min=15, **window), v) == pytest.approx(distance(request(), v))
+    assert cost(request(duration_min=16, **window), v) == math.inf
 
 
 def test_a_window_reaching_into_next_week_without_a_slot_there_is_infeasible():
