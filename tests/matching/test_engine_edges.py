@@ -273,3 +273,13 @@ def test_bonuses_and_history_with_k_1_still_reach_the_optimum(seed):
     most, least = reference.optimum(requests, volunteers)
     assert len(result.proposals) == most
     assert sum(p.cost for p in result.proposals) == pytest.approx(least, abs=1e-4)
+
+
+def test_the_stats_time_building_solving_and_the_whole_in_milliseconds(monkeypatch):
+    ticks = iter([100.0, 100.25678, 101.75, 101.81234])  # start, built, solved, done (seconds)
+    monkeypatch.setattr(
+        "matching.engine.time",
+        type("Clock", (), {"perf_counter": staticmethod(lambda: next(ticks))}),
+    )
+    stats = plan([request()], [volunteer()]).stats
+    assert (stats["build_ms"], stats["solve_ms"], stats["total_ms"]) == (256.8, 1493.2, 1812.3)
