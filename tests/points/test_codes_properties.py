@@ -64,6 +64,7 @@ def test_a_pasted_code_with_a_line_break_is_read():
         ("F5WA-57TG-ANWZ", "A voucher code has 16 symbols, like XXXX-XXXX-XXXX-XXXX."),
         ("#5WA-57TG-ANW!-2CY4", "Not a voucher code: !, # never appears in one."),
         ("F5WA-57TG-ANWZ-2CY#", "Not a voucher code: # never appears in one."),
+        ("F5WA-57TG-ANWZ-2CY！", "Not a voucher code: ! never appears in one."),  # full width
         ("F5WA-57TG-ANWZ-2CY5", "The code's check symbol does not match: please read it again."),
     ],
 )
