@@ -72,7 +72,7 @@ def test_a_voucher_records_its_value_validity_and_origin(session, volunteer, fun
     assert issued.code == codes.derive_code(
         SECRET, bytes.fromhex(voucher.code_salt), f"volunteer:{v.id}"
     )
-    assert not issued.replayed
+    assert issued.replayed is False
     assert (transfer.kind, transfer.fiscal_year, transfer.voucher_id) == (
         "exchange",
         2026,
