@@ -84,3 +84,11 @@ def test_refusals_name_the_assignment(session, volunteer):
     assert refused.value.message == (
         f"Assignment {assignment_id} is accepted; only completed tasks earn points."
     )
+
+
+def test_a_task_credited_days_later_counts_for_the_day_it_was_completed(session, volunteer):
+    v, _ = volunteer
+    completed = tokyo(2026, 12, 1, 23, 30)  # the window runs on past midnight
+    assignment_id = completed_assignment(session, volunteer_id=v.id, completed_at=completed)
+    credit = credit_completed_task(session, assignment_id=assignment_id, now=tokyo(2026, 12, 5, 9))
+    assert credit.activity_date.isoformat() == "2026-12-01"

@@ -30,3 +30,20 @@ def test_points_are_whole_and_rounded_down(minutes, per_hour, unit, floor, point
 def test_a_naive_time_is_refused_by_name():
     with pytest.raises(ValueError, match="^naive datetime$"):
         rules.local_date(dt.datetime(2026, 4, 1, 9))  # noqa: DTZ001
+
+
+def test_nothing_is_exchangeable_once_the_annual_cap_is_used_up():
+    single_points = rules.Rules(voucher_unit=1, annual_exchange_cap=100)
+    for used in (100, 130):
+        assert (
+            rules.exchangeable(
+                balance=50, exchanged_this_year=used, rules=single_points, may_exchange=True
+            )
+            == 0
+        )
+    assert (
+        rules.exchangeable(
+            balance=50, exchanged_this_year=80, rules=single_points, may_exchange=True
+        )
+        == 20
+    )
