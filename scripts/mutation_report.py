@@ -17,9 +17,8 @@ rows, survivors = [], []
 folder = Path(sys.argv[1])
 for target in sys.argv[2:]:
     module, _, functions = target.partition(":")
-    patterns = (
-        [f"{module}.x_{f}__mutmut_*" for f in functions.split(",")] if functions else [f"{module}.x*"]
-    )
+    names = [f"x_{f}__mutmut_*" for f in functions.split(",")] if functions else ["x*"]
+    patterns = [f"{module}.{name}" for name in names]
     meta = folder / (module.replace(".", "/") + ".py.meta")
     codes = json.loads(meta.read_text())["exit_code_by_key"]
     statuses = Counter()
