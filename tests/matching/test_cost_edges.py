@@ -107,6 +107,9 @@ def test_a_slot_exactly_as_long_as_the_task_is_enough(weekday):
     v = volunteer(slots=(Slot(weekday, 7 * 60 + 45, 9 * 60),))  # 15 minutes inside the window
     assert cost(request(duration_min=15, **window), v) == pytest.approx(distance(request(), v))
     assert cost(request(duration_min=16, **window), v) == math.inf
+    ends_inside = volunteer(slots=(Slot(weekday, 7 * 60, 7 * 60 + 15),))  # 07:00-07:15
+    assert cost(request(duration_min=15, **window), ends_inside) < math.inf
+    assert cost(request(duration_min=16, **window), ends_inside) == math.inf
 
 
 def test_a_window_reaching_into_next_week_without_a_slot_there_is_infeasible():

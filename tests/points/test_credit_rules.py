@@ -8,6 +8,7 @@ from db import Conflict, NotFound
 from matching.models import Assignment, HelpRequest
 from points.credits import credit_completed_task
 from points.models import Account, Entry
+from points.point_rules import update_rules
 from tests.points.conftest import completed_assignment, tokyo
 
 
@@ -90,3 +91,20 @@ def test_a_task_credited_days_later_counts_for_the_day_it_was_completed(session,
     assignment_id = completed_assignment(session, volunteer_id=v.id, completed_at=completed)
     credit = credit_completed_task(session, assignment_id=assignment_id, now=tokyo(2026, 12, 5, 9))
     assert credit.activity_date.isoformat() == "2026-12-01"
+
+
+def test_the_first_task_of_a_day_may_earn_the_whole_cap(session, volunteer, complete_task):
+    v, _ = volunteer
+    update_rules(session, changes={"daily_cap": 100}, updated_by="t", now=tokyo(2026, 1, 1))
+    assert complete_task(v, "shopping", tokyo(2026, 12, 1, 8)).reason == "買い物 2026-12-01"
+    assert balance(session, v) == 100
+
+
+def test_a_single_point_left_under_the_cap_is_credited(session, volunteer, complete_task):
+    v, _ = volunteer
+    update_rules(session, changes={"daily_cap": 101}, updated_by="t", now=tokyo(2026, 1, 1))
+    complete_task(v, "shopping", tokyo(2026, 12, 1, 8))
+    last = complete_task(v, "garbage", tokyo(2026, 12, 1, 9))
+    amounts = session.scalars(select(Entry.amount).where(Entry.transfer_id == last.id)).all()
+    assert sorted(amounts) == [-1, 1]
+    assert balance(session, v) == 101

@@ -192,3 +192,11 @@ def test_lapsed_points_are_expired_first_and_only_the_rest_is_spendable(session,
     assert (expiry.fiscal_year, expiry.created_at) == (2024, now)
     amounts = session.scalars(select(Entry.amount).where(Entry.transfer_id == expiry.id)).all()
     assert sorted(amounts) == [-500, 500]
+
+
+def test_with_a_unit_of_one_point_a_single_point_is_exchanged(session, volunteer, fund):
+    v, _ = volunteer
+    update_rules(session, changes={"voucher_unit": 1}, updated_by="t", now=tokyo(2026, 5, 1))
+    fund(v, 100, start=tokyo(2026, 5, 1))
+    assert swap(session, v, 1, tokyo(2026, 6, 1)).points == 1
+    assert balance(session, v) == 99

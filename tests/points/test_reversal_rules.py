@@ -51,8 +51,12 @@ def test_only_credits_are_reversed_and_the_refusal_says_so(session, volunteer, f
         secret="s",
         now=tokyo(2026, 6, 1),
     )
-    with pytest.raises(Conflict, match="is exchange: only credits are reversed"):
+    with pytest.raises(Conflict) as refused:
         undo(session, issued.transfer.id, tokyo(2026, 6, 2))
+    assert refused.value.message == (
+        f"Transfer {issued.transfer.id} is exchange: only credits are reversed. Vouchers"
+        " are settled by redemption or expiry."
+    )
 
 
 def test_credits_of_a_lapsed_fiscal_year_are_never_reversed(session, volunteer, complete_task):
@@ -96,5 +100,9 @@ def test_a_reversal_the_balance_no_longer_covers_is_refused_with_both_amounts(
     spent = session.scalars(
         select(Transfer.id).where(Transfer.kind == "credit", Transfer.volunteer_id == v.id)
     ).first()
-    with pytest.raises(Conflict, match=r"balance \(0 pt\) no longer covers the 100 pt"):
+    with pytest.raises(Conflict) as refused:
         undo(session, spent, tokyo(2026, 6, 2))
+    assert refused.value.message == (
+        "The volunteer's balance (0 pt) no longer covers the 100 pt to reverse:"
+        " they were exchanged or expired."
+    )
