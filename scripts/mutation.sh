@@ -8,8 +8,9 @@
 #   TARGET is a module (every function of it) or module:function,function (only those), e.g.
 #   bash scripts/mutation.sh points.rules 'points.vouchers:exchange'
 #   With no TARGET, the default list below: 2,340 mutants. A whole pass took 110 min on the
-#   shared 2-core machine (load ~7); the ~1,000 mutants of the points services (then one file, now split by capability) took most of it
-#   (each forks a pytest run on a freshly migrated SQLite file). ledger and rules: 2 min.
+#   shared 2-core machine (load ~7); the ~1,000 mutants of the points services (then one file,
+#   now split by capability) took most of it (each forks a pytest run on a freshly migrated
+#   SQLite file). ledger and rules: 2 min.
 #   --survivors runs again only the survivors of the last pass (mutants/survivors.txt), keeping
 #   every other result: after adding tests to an unchanged source (522 survivors: 32 min).
 # Then: `.venv/bin/mutmut show NAME` shows one mutant's diff; mutants/survivors.txt lists the
