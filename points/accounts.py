@@ -127,6 +127,26 @@ def apply_legs(
     session.execute(insert(Entry), rows)
 
 
+def post(
+    session: Session,
+    transfer: Transfer,
+    *,
+    source: int,
+    target: int,
+    amount: int,
+    issuance_id: int | None = None,
+) -> Transfer:
+    """Record a transfer and move ``amount`` points from ``source`` to ``target`` by its kind's
+    route; a short source raises ShortBalance. An amount of 0 (a credit the daily cap made
+    nothing) records the transfer with no entries."""
+    session.add(transfer)
+    session.flush()
+    if amount:
+        legs = ledger.legs_for(transfer.kind, source=source, target=target, amount=amount)
+        apply_legs(session, transfer, legs, issuance_id=issuance_id)
+    return transfer
+
+
 def rowcount(session: Session, statement: Any) -> int:
     """Execute a conditional UPDATE; return how many rows it changed."""
     result = cast(CursorResult[Any], session.execute(statement))

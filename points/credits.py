@@ -9,14 +9,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from db import Conflict, NotFound
-from points import ledger
 from points import rules as calendar
 from points.accounts import (
     SYSTEM,
     ShortBalance,
-    apply_legs,
     lock_volunteer_account,
     matching_table,
+    post,
     system_account_id,
 )
 from points.models import Entry, Transfer
@@ -100,16 +99,15 @@ def credit_completed_task(
                 created_at=now,
                 created_by=created_by,
             )
-            session.add(transfer)
-            session.flush()
-            if amount > 0:
-                issuance = system_account_id(session, "issuance")
-                apply_legs(
-                    session,
-                    transfer,
-                    ledger.legs_for("credit", source=issuance, target=account_id, amount=amount),
-                    issuance_id=issuance,
-                )
+            issuance = system_account_id(session, "issuance")
+            post(
+                session,
+                transfer,
+                source=issuance,
+                target=account_id,
+                amount=amount,
+                issuance_id=issuance,
+            )
     except IntegrityError:
         # uq_transfers_assignment_id: another transaction credited this task first
         existing = _credit_of(session, assignment_id)
@@ -190,12 +188,12 @@ def reverse(
                 created_at=now,
                 created_by=created_by,
             )
-            session.add(reversal)
-            session.flush()
-            apply_legs(
+            post(
                 session,
                 reversal,
-                ledger.legs_for("reversal", source=account_id, target=issuance, amount=credited),
+                source=account_id,
+                target=issuance,
+                amount=credited,
                 issuance_id=issuance,
             )
     except ShortBalance as short:

@@ -13,9 +13,9 @@ from points import ledger
 from points import rules as calendar
 from points.accounts import (
     SYSTEM,
-    apply_legs,
     ledger_position,
     lock_volunteer_account,
+    post,
     rowcount,
     system_account_id,
 )
@@ -84,15 +84,7 @@ def expire(session: Session, *, now: dt.datetime) -> ExpiryReport:
             created_at=now,
             created_by=SYSTEM,
         )
-        session.add(transfer)
-        session.flush()
-        apply_legs(
-            session,
-            transfer,
-            ledger.legs_for(
-                "expire_voucher", source=liability, target=expired_account, amount=voucher_points
-            ),
-        )
+        post(session, transfer, source=liability, target=expired_account, amount=voucher_points)
         report.vouchers_expired += 1
         report.voucher_points_expired += voucher_points
     session.flush()
@@ -126,15 +118,7 @@ def expire_points_of(
                     created_at=now,
                     created_by=SYSTEM,
                 )
-                session.add(transfer)
-                session.flush()
-                apply_legs(
-                    session,
-                    transfer,
-                    ledger.legs_for(
-                        "expire_points", source=account_id, target=expired_account, amount=amount
-                    ),
-                )
+                post(session, transfer, source=account_id, target=expired_account, amount=amount)
         except IntegrityError:  # pragma: no cover - a concurrent run expired it first
             continue
         report.points_transfers += 1

@@ -8,9 +8,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from db import Conflict, InvalidInput, NotFound
-from points import codes, ledger
+from points import codes
 from points import rules as calendar
-from points.accounts import ShortBalance, apply_legs, ensure_account, rowcount, system_account_id
+from points.accounts import ShortBalance, ensure_account, post, rowcount, system_account_id
 from points.models import Redemption, Transfer, Voucher
 
 
@@ -63,14 +63,8 @@ def redeem(
         created_at=now,
         created_by=created_by or f"shop:{shop_id}",
     )
-    session.add(transfer)
-    session.flush()
     try:
-        apply_legs(
-            session,
-            transfer,
-            ledger.legs_for("redeem", source=liability, target=payable, amount=voucher.points),
-        )
+        post(session, transfer, source=liability, target=payable, amount=voucher.points)
     except ShortBalance as short:  # pragma: no cover - the liability covers every voucher
         raise Conflict("The voucher liability does not cover this voucher.") from short
     redemption = Redemption(

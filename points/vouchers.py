@@ -18,9 +18,9 @@ from points import rules as calendar
 from points.accounts import (
     SYSTEM,
     ShortBalance,
-    apply_legs,
     ledger_position,
     lock_existing_volunteer_account,
+    post,
     system_account_id,
     volunteer_status,
 )
@@ -222,13 +222,7 @@ def exchange(
                 created_at=now,
                 created_by=created_by,
             )
-            session.add(transfer)
-            session.flush()
-            apply_legs(
-                session,
-                transfer,
-                ledger.legs_for("exchange", source=account_id, target=liability, amount=points),
-            )
+            post(session, transfer, source=account_id, target=liability, amount=points)
     except ShortBalance as short:
         # the conditional UPDATE is the guard; the read above only words the message
         raise Conflict("Not enough points for this exchange.") from short
