@@ -108,6 +108,7 @@ def create_volunteer(
     status: str = "active",
     address: str | None = None,
     ward: str | None = None,
+    area: str | None = None,
     lat: float | None = None,
     lon: float | None = None,
     zone: str | None = None,
@@ -115,11 +116,12 @@ def create_volunteer(
 ) -> tuple[Volunteer, str]:
     """Register a volunteer and issue their token (returned once, stored as a hash).
 
-    Where they live is ``lat``/``lon``, or an ``address`` whose 町丁目 gives the point; the zone,
+    Where they live is ``lat``/``lon``, or an ``address`` (or ``area``, a 町丁目 picked from a
+    list) whose 町丁目 gives the point; the zone,
     unless given, is the 町名 of that 町丁目 (or the point's nearest). The address is not stored.
     """
     if lat is None or lon is None or zone is None:
-        place = place_of(address=address, ward=ward, lat=lat, lon=lon, zone=zone)
+        place = place_of(address=address, ward=ward, area=area, lat=lat, lon=lon, zone=zone)
         lat, lon, zone = place.lat, place.lon, place.zone
     volunteer = Volunteer(
         lat=lat,

@@ -19,6 +19,8 @@ from typing import Any
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 from wtforms import (
+    FieldList,
+    FormField,
     HiddenField,
     RadioField,
     StringField,
@@ -34,10 +36,13 @@ from points.rules import TOKYO
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
+from web.trial import CheckboxesField, Select, SlotForm
 
 blp = Blueprint("people", __name__)
 
 PAGE_SIZE = 20
+#: how many weekly slots the volunteer form offers (no JavaScript adds more)
+SLOT_ROWS = 4
 WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
 REQUEST_STATUS = {
     "open": "受付中",
@@ -162,16 +167,7 @@ def new_resident() -> Any:
                 keep_point_within_m=places.NEIGHBOURHOOD_M,
             )
         except InvalidInput as refused:
-            errors = refused.errors or {}
-            candidates = errors.get("address_candidates", [])
-            why = errors.get("address") or errors.get("area") or [refused.message]
-            part = (errors.get("address_part") or [""])[0]
-            if candidates:
-                form.area.errors = [f"{why[0]}。下の一覧から選んでください。"]
-            else:
-                form.address.errors = [
-                    f"{PART_NAMES.get(part, '住所')}を確かめてください — {why[0]}"
-                ]
+            candidates = _show_refusal(form, refused)
         else:
             where = place.area.label if place.area else "入力された地点"
             how = "地図で選んだ地点" if place.point_kept else "町丁目の代表地点"
@@ -190,6 +186,122 @@ def new_resident() -> Any:
         ),
         status,
     )
+
+
+class VolunteerForm(Form):
+    name = StringField(
+        "お名前",
+        validators=[required("お名前"), max_length(100)],
+        render_kw={"autocomplete": "off"},
+    )
+    birth_year = StringField(
+        "生まれた年（西暦）",
+        validators=[required("生まれた年")],
+        render_kw={"inputmode": "numeric", "maxlength": 8, "autocomplete": "off"},
+    )
+    contact = StringField(
+        "電話番号（連絡先）",
+        validators=[required("電話番号"), max_length(200)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    address = StringField(
+        "住所（聞いたとおりに）",
+        validators=[required("住所"), max_length(200)],
+        render_kw={"autocomplete": "off"},
+    )
+    area = RadioField("どの町丁目ですか", validate_choice=False)
+    max_distance_m = Select(
+        "歩いて行ける距離",
+        choices=[
+            SelectChoice(str(m), label)
+            for m, label in (
+                (500, "500 m まで（5分ほど）"),
+                (1000, "1 km まで（15分ほど）"),
+                (1500, "1.5 km まで（20分ほど）"),
+                (2000, "2 km まで（自転車など）"),
+            )
+        ],
+        default="1000",
+    )
+    skills = CheckboxesField("できること")
+    slots = FieldList(FormField(SlotForm), min_entries=SLOT_ROWS, max_entries=SLOT_ROWS)
+
+    def validate_birth_year(self, field: StringField) -> None:
+        text = _plain(field.data).replace(" ", "")
+        this_year = dt.datetime.now(TOKYO).year
+        year = int(text) if text.isascii() and text.isdigit() else None
+        if year is None or not 1900 <= year <= this_year:
+            raise ValidationError(
+                f"生まれ年は1900〜{this_year}の間で、西暦の数字で入力してください（例: 1948）。"
+            )
+        field.data = str(year)
+
+    def validate_contact(self, field: StringField) -> None:
+        field.data = _plain(field.data).translate(_DASHES)
+
+    def availability(self) -> list[dict[str, int]]:
+        return [row.form.slot() for row in self.slots if not row.form.is_blank()]
+
+
+@blp.route("/volunteers/new", methods=["GET", "POST"])
+@staff_required("coordinator")
+def new_volunteer() -> Any:
+    """Register a volunteer by phone (often an elderly one without a smartphone)."""
+    session = get_session()
+    form = VolunteerForm()
+    form.skills.choices = [
+        SelectChoice(s.code, s.label_ja)
+        for s in session.scalars(select(Skill).order_by(Skill.code))
+    ]
+    candidates: list[str] = []
+    if form.validate_on_submit():
+        try:
+            volunteer, _token = services.create_volunteer(
+                session,
+                name=form.name.data.strip(),
+                birth_year=int(form.birth_year.data),
+                contact=form.contact.data,
+                address=form.address.data.strip(),
+                area=form.area.data or None,
+                ward=ward(),
+                max_distance_m=int(form.max_distance_m.data or 1000),
+                skills=form.skills.data or [],
+                availability=form.availability(),
+            )
+        except InvalidInput as refused:
+            candidates = _show_refusal(form, refused)
+        else:
+            flash(f"{volunteer.name} さんをボランティアとして登録しました。", "info")
+            return redirect(url_for("web.people.volunteer", volunteer_id=volunteer.id), code=303)
+    form.area.choices = [SelectChoice(c, c) for c in candidates]
+    return (
+        render_template(
+            "people_volunteer_new.html",
+            staff=current_staff(),
+            form=form,
+            candidates=candidates,
+            ward=ward(),
+            has_errors=form.is_submitted(),
+        ),
+        422 if form.is_submitted() else 200,
+    )
+
+
+def _show_refusal(form: ResidentForm | VolunteerForm, refused: InvalidInput) -> list[str]:
+    """Put an address the service refused next to the field, or its candidates in a pick list;
+    return the candidates."""
+    errors = refused.errors or {}
+    candidates = errors.get("address_candidates", [])
+    why = errors.get("address") or errors.get("area")
+    if why is None:  # not about the address (a skill gone since the page was drawn, say)
+        form.address.errors = ["この内容では登録できませんでした。入力内容を確かめてください。"]
+        return []
+    part = (errors.get("address_part") or [""])[0]
+    if candidates:
+        form.area.errors = [f"{why[0]}。下の一覧から選んでください。"]
+    else:
+        form.address.errors = [f"{PART_NAMES.get(part, '住所')}を確かめてください — {why[0]}"]
+    return candidates
 
 
 @blp.get("/residents/<int:resident_id>")

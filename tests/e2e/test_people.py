@@ -91,3 +91,26 @@ def test_an_sc_finds_a_volunteer_and_sees_their_week_at_360_px(phone: Page, live
     expect(phone.get_by_text("火曜日 9:00〜12:00")).to_be_visible()
     expect(phone.get_by_text("世田谷区太子堂四丁目のあたり", exact=False)).to_be_visible()
     check(phone, "people-volunteer-360")
+
+
+def test_an_sc_registers_an_elderly_volunteer_by_phone_at_360_px(phone: Page, live: LiveServer):
+    name = f"鈴木 トメ{uuid.uuid4().hex[:4]}"
+    signed_in(phone, live, "/volunteers/new")
+    expect(phone.get_by_role("heading", level=1)).to_have_text("ボランティアを電話で登録する")
+    check(phone, "people-volunteer-new-360")
+    phone.get_by_label("お名前").fill(name)
+    phone.get_by_label("生まれた年（西暦）").fill("1944")
+    phone.get_by_label("電話番号（連絡先）").fill("03-3333-4444")
+    phone.get_by_label("住所（聞いたとおりに）").fill("北沢２丁目")
+    phone.get_by_label("歩いて行ける距離").select_option("500")
+    phone.get_by_label("ゴミ出し").check()
+    first = phone.get_by_role("group", name="1つ目")
+    first.get_by_label("曜日").select_option(label="月曜日")
+    first.get_by_label("何時から").select_option(label="8:00")
+    first.get_by_label("何時まで").select_option(label="10:00")
+    phone.get_by_role("button", name="登録する").click()
+    expect(phone.get_by_role("heading", level=1)).to_have_text(f"{name} さん")
+    expect(phone.get_by_role("status")).to_contain_text("ボランティアとして登録しました")
+    expect(phone.get_by_text("月曜日 8:00〜10:00")).to_be_visible()
+    expect(phone.get_by_text("世田谷区北沢二丁目のあたり", exact=False)).to_be_visible()
+    check(phone, "people-volunteer-registered-360")

@@ -224,3 +224,67 @@ def test_the_resident_service_is_the_apis(session: Session):
         session, name="山田", address="太子堂4-1", ward="世田谷区"
     )
     assert place.area == TAISHIDO_4 and resident.zone == "太子堂"
+
+
+def registration(**changes: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "佐藤 一郎",
+        "birth_year": "１９４８",
+        "contact": "03−5555−1111",
+        "address": "太子堂4丁目",
+        "max_distance_m": "500",
+        "skills": ["garbage", "shopping"],
+        "slots-0-weekday": "1",
+        "slots-0-start": str(9 * 60),
+        "slots-0-end": str(12 * 60),
+        "slots-1-weekday": "3",
+        "slots-1-start": str(14 * 60),
+        "slots-1-end": str(16 * 60),
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def test_an_sc_registers_an_elderly_volunteer_by_phone(sc: Visitor, session):
+    from matching.models import Volunteer
+
+    answer = sc.submit("/volunteers/new", registration())
+    assert answer.status_code == 303
+    volunteer = session.scalars(select(Volunteer).order_by(Volunteer.id.desc())).first()
+    assert volunteer is not None and answer.headers["Location"] == f"/volunteers/{volunteer.id}"
+    assert (volunteer.name, volunteer.birth_year, volunteer.contact) == (
+        "佐藤 一郎",
+        1948,
+        "03-5555-1111",
+    )
+    assert (volunteer.lat, volunteer.lon, volunteer.zone) == (
+        TAISHIDO_4.lat,
+        TAISHIDO_4.lon,
+        "太子堂",
+    )
+    assert volunteer.status == "active" and volunteer.max_distance_m == 500
+    assert volunteer.skill_codes == ["garbage", "shopping"]
+    assert [(s.weekday, s.start_min, s.end_min) for s in volunteer.availability] == [
+        (1, 540, 720),
+        (3, 840, 960),
+    ]
+    page = sc.get(answer.headers["Location"])
+    assert "佐藤 一郎 さんをボランティアとして登録しました。" in page.text
+    assert "木曜日 14:00〜16:00" in page.text
+
+
+def test_a_volunteers_address_is_picked_or_corrected_like_a_residents(sc: Visitor, session):
+    answer = sc.submit("/volunteers/new", registration(address="世田谷区太子堂"))
+    assert answer.status_code == 422
+    offered = re.findall(r'<input[^>]*name="area"[^>]*value="([^"]+)"', answer.text)
+    assert offered == [f"世田谷区太子堂{k}丁目" for k in "一二三四五"]
+    picked = sc.submit(
+        "/volunteers/new", registration(address="世田谷区太子堂", area="世田谷区太子堂二丁目")
+    )
+    assert picked.status_code == 303
+    wrong = sc.submit("/volunteers/new", registration(address="世田谷区太子堂9-1"))
+    assert error_of(wrong.text, "address") == (
+        "丁目を確かめてください — 丁目が見つかりません: 太子堂九丁目"
+    )
+    year = sc.submit("/volunteers/new", registration(birth_year="昭和23"))
+    assert "西暦の数字で入力してください" in error_of(year.text, "birth_year")
