@@ -199,12 +199,33 @@ def _availability(required: bool = False) -> fields.List:
     )
 
 
+def _point_or_address(data: dict[str, Any]) -> None:
+    if ("lat" in data) != ("lon" in data):
+        raise ValidationError(
+            "Give both lat and lon, or neither.", "lat" if "lon" in data else "lon"
+        )
+
+
+ADDRESS_DESCRIPTION = (
+    "as the person says it: with or without 東京都 and the ward (without one, the ward the"
+    " service is set up for), 四丁目, 4丁目 or 4-, full- or half-width, or a postcode; without"
+    " lat/lon its 町丁目 (the 2024 list) gives the point and the zone"
+)
+
+
 class ResidentCreate(Schema):
     name = _name()
-    address = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    lat = _lat()
-    lon = _lon()
-    zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    address = fields.String(
+        required=True,
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": ADDRESS_DESCRIPTION},
+    )
+    lat = _lat(required=False)
+    lon = _lon(required=False)
+    zone = fields.String(
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "default: the 町名 of the address's 町丁目 (or the point's)"},
+    )
     phone = fields.String(
         allow_none=True,
         validate=[
@@ -213,6 +234,10 @@ class ResidentCreate(Schema):
         ],
     )
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+    @validates_schema
+    def _where(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _point_or_address(data)
 
 
 class ResidentOut(Schema):
@@ -227,16 +252,48 @@ class ResidentOut(Schema):
     created_at = LocalDateTime()
 
 
+def _search_word() -> fields.String:
+    return fields.String(
+        validate=validate.Length(min=1, max=100),
+        metadata={
+            "description": "a part of a name, phone number or address (a volunteer's contact);"
+            " full- or half-width, upper or lower case, hiragana or katakana alike"
+        },
+    )
+
+
+class ResidentQuery(PageQuery):
+    q = _search_word()
+    zone = fields.String(validate=validate.Length(min=1, max=60))
+
+
+class ResidentPage(PageMeta):
+    items = fields.List(fields.Nested(ResidentOut))
+
+
 class VolunteerCreate(Schema):
     name = _name()
     birth_year = _birth_year()
-    lat = _lat()
-    lon = _lon()
-    zone = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    address = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": f"instead of lat/lon (not stored): {ADDRESS_DESCRIPTION}"},
+    )
+    lat = _lat(required=False)
+    lon = _lon(required=False)
+    zone = fields.String(
+        validate=validate.Length(min=1, max=60),
+        metadata={"description": "default: the 町名 of the address's 町丁目 (or the point's)"},
+    )
     max_distance_m = Whole(load_default=1000, validate=validate.Range(50, 10000))
     skills = _codes("skill codes (see the categories' required_skills)")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
+
+    @validates_schema
+    def _where(self, data: dict[str, Any], **kwargs: Any) -> None:
+        _point_or_address(data)
+        if "lat" not in data and "address" not in data:
+            raise ValidationError("Give lat and lon, or an address.", "address")
 
 
 class VolunteerPatch(Schema):
@@ -281,6 +338,20 @@ class VolunteerOut(Schema):
     registered_at = LocalDateTime(allow_none=True)
 
 
+class VolunteerQuery(PageQuery):
+    q = _search_word()
+    zone = fields.String(validate=validate.Length(min=1, max=60))
+    status = fields.String(validate=validate.OneOf(["trial", "active", "inactive"]))
+    skill = fields.String(
+        validate=validate.Length(min=1, max=40),
+        metadata={"description": "volunteers with this skill code"},
+    )
+
+
+class VolunteerPage(PageMeta):
+    items = fields.List(fields.Nested(VolunteerOut))
+
+
 class WithToken:
     """An object as it is, plus the token issued with it (dumped once, never stored)."""
 
@@ -309,8 +380,13 @@ class TrialSignup(Schema):
     chome = fields.String(
         validate=validate.Length(min=2, max=60),
         metadata={
-            "description": "instead of lat/lon: a 町丁目 such as 太子堂4丁目 or 世田谷区太子堂4丁目"
+            "description": "instead of lat/lon: a 町丁目 such as 太子堂4丁目, 太子堂四丁目 or"
+            " 世田谷区太子堂4丁目"
         },
+    )
+    address = fields.String(
+        validate=validate.Length(min=1, max=200),
+        metadata={"description": "instead of lat/lon or chome: an address as a person says it"},
     )
     interests = fields.List(
         fields.String(validate=validate.Length(min=1, max=40)),
@@ -325,7 +401,7 @@ class TrialSignup(Schema):
         has_point = "lat" in data or "lon" in data
         if has_point and ("lat" not in data or "lon" not in data):
             raise ValidationError("Give both lat and lon.", "lat" if "lon" in data else "lon")
-        if not has_point and "chome" not in data:
+        if not has_point and "chome" not in data and "address" not in data:
             raise ValidationError("Give lat and lon, or a chome.", "chome")
         if not data.get("availability"):
             raise ValidationError("Give at least one time you could help.", "availability")

@@ -4,19 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint, abort
 
 from api import get_session
 from api.auth import ensure_staff_or_volunteer, require
+from api.residents import ADDRESS_RULES
 from api.schemas import (
     VOLUNTEER_SELF_FIELDS,
     VolunteerCreate,
     VolunteerCreated,
     VolunteerOut,
+    VolunteerPage,
     VolunteerPatch,
+    VolunteerQuery,
     WithToken,
 )
-from matching import services
+from matching import directory, services
 from matching.models import Volunteer
 
 blp = Blueprint("volunteers", __name__, description="Volunteers")
@@ -34,11 +38,22 @@ SLOT_AND_SKILL_RULES = (
 @require("coordinator")
 @blp.arguments(VolunteerCreate)
 @blp.response(201, VolunteerCreated)
-@blp.doc(description=SLOT_AND_SKILL_RULES)
+@blp.doc(description=f"{ADDRESS_RULES} {SLOT_AND_SKILL_RULES}")
 def create_volunteer(data: dict[str, Any]) -> WithToken:
     """Register a volunteer (status active); their token is in the response, once."""
-    volunteer, token = services.create_volunteer(get_session(), **data)
+    volunteer, token = services.create_volunteer(
+        get_session(), ward=current_app.config.get("WARD"), **data
+    )
     return WithToken(volunteer, token)
+
+
+@blp.route("/volunteers")
+@require("coordinator")
+@blp.arguments(VolunteerQuery, location="query")
+@blp.response(200, VolunteerPage)
+def list_volunteers(query: dict[str, Any]) -> dict[str, Any]:
+    """Find volunteers by a part of their name or contact, zone, status and skill; oldest first."""
+    return directory.search_volunteers(get_session(), **query)
 
 
 @blp.route("/volunteers/<int:volunteer_id>")

@@ -33,7 +33,7 @@ from matching.models import (
     Volunteer,
     volunteer_skills,
 )
-from matching.places import zone_of_area
+from matching.places import zone_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -54,7 +54,7 @@ def seed(session: Session, *, ward: str, n_requests: int, n_volunteers: int, see
                 "address": chomes[idx[i]].area_name,
                 "lat": float(lats[i]),
                 "lon": float(lons[i]),
-                "zone": zone_of_area(chomes[idx[i]].area_name),
+                "zone": zone_of(chomes[idx[i]]),
             }
             for i in range(n_requests)
         ],
@@ -88,7 +88,7 @@ def seed(session: Session, *, ward: str, n_requests: int, n_volunteers: int, see
                 "birth_year": int(rng.integers(1940, 2000)),
                 "lat": float(lats[i]),
                 "lon": float(lons[i]),
-                "zone": zone_of_area(chomes[idx[i]].area_name),
+                "zone": zone_of(chomes[idx[i]]),
                 "max_distance_m": int(rng.choice([500, 1000, 1500, 2000])),
                 "status": "trial" if rng.random() < 0.1 else "active",
             }

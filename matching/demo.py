@@ -13,7 +13,7 @@ from db import InvalidInput
 from matching import services
 from matching.geography import load_chome, sample_points
 from matching.models import Category
-from matching.places import zone_of_area
+from matching.places import zone_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _SURNAMES = [
@@ -115,7 +115,7 @@ def seed_ward(
                 phone=f"03-{int(rng.integers(3000, 6999))}-{int(rng.integers(0, 9999)):04d}",
                 lat=float(lat),
                 lon=float(lon),
-                zone=zone_of_area(area),
+                zone=zone_of(chomes[i]),
                 notes=str(
                     rng.choice(["", "耳が遠いので電話はゆっくり", "犬がいます", "午前中は通院"])
                 )
@@ -140,7 +140,7 @@ def seed_ward(
             birth_year=this_year - age,
             lat=float(lat),
             lon=float(lon),
-            zone=zone_of_area(chomes[i].area_name),
+            zone=zone_of(chomes[i]),
             max_distance_m=int(rng.choice([500, 800, 1000, 1500, 2000])),
             skills=skills,
             availability=_availability(rng),

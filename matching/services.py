@@ -21,14 +21,46 @@ from matching.models import (
     Skill,
     Volunteer,
 )
+from matching.places import Place, place_of
 
 
 def create_resident(session: Session, **fields: Any) -> Resident:
-    """Register a resident (entered by the SC, often from a phone call)."""
-    resident = Resident(**fields)
+    """Register a resident (entered by the SC, often from a phone call); see register_resident."""
+    resident, _place = register_resident(session, **fields)
+    return resident
+
+
+def register_resident(
+    session: Session,
+    *,
+    address: str,
+    lat: float | None = None,
+    lon: float | None = None,
+    zone: str | None = None,
+    ward: str | None = None,
+    area: str | None = None,
+    keep_point_within_m: float | None = None,
+    **fields: Any,
+) -> tuple[Resident, Place]:
+    """Register a resident where they live, and say where that was found.
+
+    Without ``lat``/``lon`` the address (or ``area``, a 町丁目 picked from a list) gives the
+    point and the zone, as matching.places.place_of finds them; with them, they are used as
+    given (or, with ``keep_point_within_m``, only if that near the address's 町丁目).
+    """
+    place = place_of(
+        address=address,
+        ward=ward,
+        lat=lat,
+        lon=lon,
+        zone=zone,
+        area=area,
+        keep_point_within_m=keep_point_within_m,
+    )
+    resident = Resident(address=address, lat=place.lat, lon=place.lon, zone=place.zone, **fields)
     session.add(resident)
     session.flush()
-    return resident
+    return resident, place
 
 
 def get_resident(session: Session, *, resident_id: int) -> Resident:
@@ -74,10 +106,27 @@ def create_volunteer(
     skills: Sequence[str] = (),
     availability: Sequence[dict[str, int]] = (),
     status: str = "active",
+    address: str | None = None,
+    ward: str | None = None,
+    area: str | None = None,
+    lat: float | None = None,
+    lon: float | None = None,
+    zone: str | None = None,
     **fields: Any,
 ) -> tuple[Volunteer, str]:
-    """Register a volunteer and issue their token (returned once, stored as a hash)."""
+    """Register a volunteer and issue their token (returned once, stored as a hash).
+
+    Where they live is ``lat``/``lon``, or an ``address`` (or ``area``, a 町丁目 picked from a
+    list) whose 町丁目 gives the point; the zone,
+    unless given, is the 町名 of that 町丁目 (or the point's nearest). The address is not stored.
+    """
+    if lat is None or lon is None or zone is None:
+        place = place_of(address=address, ward=ward, area=area, lat=lat, lon=lon, zone=zone)
+        lat, lon, zone = place.lat, place.lon, place.zone
     volunteer = Volunteer(
+        lat=lat,
+        lon=lon,
+        zone=zone,
         status=status,
         skills=_skills(session, skills),
         availability=_slots(availability),

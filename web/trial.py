@@ -2,7 +2,8 @@
 JavaScript, through the same service code as ``POST /api/v1/trial-signups``.
 
 The neighbourhood is picked from the ward's 町丁目 (app config ``WARD``, default 世田谷区) in the
-census list that `matching.places.find_chome` reads, so every choice is one the service accepts;
+2024 list that `matching.places` and the address search use (太子堂四丁目); a 町丁目 posted as the
+census list writes it (太子堂4丁目: an old page, a bookmark) is taken as the same one;
 what they would like to try is the trial-eligible categories; when they are free is a few rows
 of weekday and times. The API's token is not shown: the SC contacts the person, and sends them a
 sign-in link for the volunteer page later.
@@ -41,7 +42,7 @@ from wtforms.validators import DataRequired
 
 from db import InvalidInput
 from matching import places, services
-from matching.geography import load_chome
+from matching.addresses import areas
 from matching.models import Category
 from points.point_rules import get_rules
 from points.rules import TOKYO
@@ -68,7 +69,7 @@ def limit_signups(limiter: Limiter) -> None:
 
 def check_ward(ward_name: str) -> None:
     """Refuse to start with a WARD that has no 町丁目 (a typo would leave the form empty)."""
-    if not load_chome(ward_name):
+    if not any(ward_name in (a.ward_name, a.ward_code) for a in areas()):
         raise ValueError(f"WARD={ward_name!r} is not one of Tokyo's 23 wards (e.g. 世田谷区).")
 
 
@@ -78,11 +79,23 @@ def ward() -> str:
 
 
 def chome_choices(ward_name: str) -> list[SelectChoice]:
-    """The ward's 町丁目 in the census order, grouped by 町名 (太子堂: 太子堂1丁目 …)."""
+    """The ward's 町丁目 in the 2024 list's order, grouped by 町名 (太子堂: 太子堂一丁目 …)."""
     return [SelectChoice("", "選んでください")] + [
-        SelectChoice(c.area_name, c.area_name, optgroup=places.zone_of_area(c.area_name))
-        for c in load_chome(ward_name)
+        SelectChoice(a.area_name, a.area_name, optgroup=a.town) for a in areas(ward_name)
     ]
+
+
+def _as_listed(form: TrialSignupForm, ward_name: str) -> None:
+    """Take a 町丁目 of the ward written another way (太子堂4丁目) as the list's (太子堂四丁目)."""
+    offered = {c.value for c in form.chome.choices or []}
+    if not form.chome.data or form.chome.data in offered:
+        return
+    try:
+        area = places.find_area(form.chome.data, ward=ward_name)
+    except InvalidInput:
+        return
+    if area.area_name in offered and ward_name in (area.ward_name, area.ward_code):
+        form.chome.data = area.area_name
 
 
 def _this_year() -> int:
@@ -216,6 +229,7 @@ def signup() -> Any:
     categories = _trial_categories()
     form = TrialSignupForm()
     form.chome.choices = chome_choices(ward())
+    _as_listed(form, ward())
     form.interests.choices = [
         SelectChoice(c.code, f"{c.label_ja}（{c.duration_min}分ほど・{c.points}ポイント）")
         for c in categories
@@ -248,15 +262,15 @@ def signup() -> Any:
 
 def _sign_up(form: TrialSignupForm) -> Any:
     """What POST /api/v1/trial-signups does with a chome: its point and 町名, then the service."""
-    chome = places.find_chome(f"{ward()}{form.chome.data}")
+    place = places.place_of(area=form.chome.data, ward=ward(), area_field="chome")
     volunteer, _token = services.signup_trial(
         get_session(),
-        zone=places.zone_of_area(chome.area_name),
+        zone=place.zone,
         name=form.name.data.strip(),
         birth_year=int(form.birth_year.data),
         contact=form.contact.data.strip(),
-        lat=chome.lat,
-        lon=chome.lon,
+        lat=place.lat,
+        lon=place.lon,
         interests=form.interests.data,
         availability=form.availability(),
     )

@@ -131,8 +131,32 @@ def test_operations_say_who_may_call_them(spec):
         ),
         ("post", "/api/v1/volunteers", "end is later than its start"),
         ("post", "/api/v1/trial-signups", "lat and lon together, or a chome"),
+        ("post", "/api/v1/residents", "names exactly one 町丁目"),
+        ("post", "/api/v1/volunteers", "names exactly one 町丁目"),
+        ("post", "/api/v1/residents", "lat and lon (both or neither)"),
         ("post", "/api/v1/redemptions", "check symbol"),
     ],
 )
 def test_rules_the_schema_cannot_hold_are_in_the_description(spec, method, path, rule):
     assert rule in spec["paths"][path][method]["description"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/residents", "/api/v1/volunteers"])
+def test_an_address_may_stand_for_the_point(spec, path):
+    body = spec["paths"][path]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    name = body["$ref"].rsplit("/", 1)[1]
+    schema = spec["components"]["schemas"][name]
+    assert "lat" not in schema.get("required", []) and "zone" not in schema.get("required", [])
+    assert "address" in schema["properties"]
+
+
+@pytest.mark.parametrize("path", ["/api/v1/residents", "/api/v1/volunteers"])
+def test_people_are_searched_and_paged(spec, path):
+    listed = spec["paths"][path]["get"]
+    names = {p["name"] for p in listed["parameters"]}
+    assert {"q", "zone", "page", "page_size"} <= names
+    if path.endswith("volunteers"):
+        assert {"status", "skill"} <= names
+    ok = listed["responses"]["200"]["content"]["application/json"]["schema"]
+    page = spec["components"]["schemas"][ok["$ref"].rsplit("/", 1)[1]]
+    assert {"items", "page", "page_size", "total", "pages"} <= set(page["properties"])

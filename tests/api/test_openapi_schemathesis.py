@@ -49,6 +49,21 @@ ROLES = ("coordinator", "admin", "volunteer", "shop")
 _SLOT_END = (r"json\.availability\.[0-9]+\.end", r"end must be later than start\.")
 _UNKNOWN_SKILL = (r"json\.skills", r"Unknown skill .*; known: .*")
 
+
+def _place_rules(field: str) -> list[tuple[str, str]]:
+    """An address or 町丁目 that names no single 町丁目: which part, its code, the candidates."""
+    return [
+        (rf"json\.{field}", r"(区|町名|丁目|郵便番号|東京都23区|住所|町丁目だけ|例: ).*"),
+        (rf"json\.{field}_part", r"address|postcode|prefecture|ward|town|chome"),
+        (rf"json\.{field}_candidates", r".+区.+"),
+    ]
+
+
+_POINT_RULES = [
+    (r"json\.(lat|lon)", r"Give both lat and lon, or neither\."),
+    (r"json\.lat", r"The place must be in one of Tokyo's 23 wards\."),
+]
+
 #: (method, path) -> the rules JSON Schema cannot say, each (error path, message), both regexes
 #: matched in full against the 422's errors. Each is in the operation's description.
 DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
@@ -63,7 +78,14 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("POST", "/api/v1/match-runs"): [
         (r"json\.window_to", r"window_to must be later than window_from\."),
     ],
-    ("POST", "/api/v1/volunteers"): [_SLOT_END, _UNKNOWN_SKILL],
+    ("POST", "/api/v1/residents"): [*_place_rules("address"), *_POINT_RULES],
+    ("POST", "/api/v1/volunteers"): [
+        _SLOT_END,
+        _UNKNOWN_SKILL,
+        *_place_rules("address"),
+        *_POINT_RULES,
+        (r"json\.address", r"Give lat and lon, or an address\."),
+    ],
     ("PATCH", "/api/v1/volunteers/{volunteer_id}"): [
         _SLOT_END,
         _UNKNOWN_SKILL,
@@ -74,8 +96,8 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
         (r"json\.interests", r"Unknown category; known: .*"),
         (r"json\.(lat|lon)", r"Give both lat and lon\."),
         (r"json\.chome", r"Give lat and lon, or a chome\."),
-        (r"json\.chome", r"No such 町丁目 in the 23 wards; e\.g\. 太子堂4丁目\."),
-        (r"json\.chome", r"Add the ward: one of .*"),
+        *_place_rules("chome"),
+        *_place_rules("address"),
         (r"json\.lat", r"The place must be in one of Tokyo's 23 wards\."),
     ],
     ("POST", "/api/v1/volunteers/{volunteer_id}/vouchers"): [

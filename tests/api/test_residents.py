@@ -102,9 +102,29 @@ def test_bad_fields_are_422_with_a_reason_and_change_nothing(
     assert count(session) == before
 
 
-@pytest.mark.parametrize("missing", ["name", "address", "lat", "lon", "zone"])
+@pytest.mark.parametrize("missing", ["name", "address"])
 def test_missing_required_fields_are_named(api, coordinator, missing):
     body = {k: v for k, v in HANAKO.items() if k != missing}
     response = api.post("/api/v1/residents", body, token=coordinator)
     assert response.status_code == 422
     assert response.get_json()["errors"]["json"][missing] == ["Missing data for required field."]
+
+
+@pytest.mark.parametrize(("missing", "named"), [("lat", "lat"), ("lon", "lon")])
+def test_lat_and_lon_come_together(api, coordinator, missing, named):
+    body = {k: v for k, v in HANAKO.items() if k != missing}
+    response = api.post("/api/v1/residents", body, token=coordinator)
+    assert response.status_code == 422
+    assert response.get_json()["errors"]["json"][named] == ["Give both lat and lon, or neither."]
+
+
+def test_without_a_zone_the_points_chome_gives_it(api, coordinator):
+    body = {k: v for k, v in HANAKO.items() if k != "zone"}
+    response = api.post("/api/v1/residents", body, token=coordinator)
+    assert response.status_code == 201
+    # the nearest 町丁目 point to this one is 三軒茶屋一丁目's (太子堂四丁目's is farther)
+    assert response.get_json()["zone"] == "三軒茶屋"
+    assert (response.get_json()["lat"], response.get_json()["lon"]) == (
+        HANAKO["lat"],
+        HANAKO["lon"],
+    )

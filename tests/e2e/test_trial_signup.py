@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from matching.geography import load_chome
+from matching.addresses import areas
 from matching.models import Volunteer
 from tests.e2e.conftest import PHONE, LiveServer, assert_accessible, screenshot
 from tests.e2e.test_staff_sign_in import assert_fits
@@ -52,7 +52,7 @@ def test_a_new_person_signs_up_on_a_phone_after_correcting_their_birth_year(
     page.get_by_label("お名前").fill(name)
     page.get_by_label("生まれた年（西暦）").fill("昭和33")  # an era year, not 西暦
     page.get_by_label("連絡先（電話番号またはメールアドレス）").fill("090-1234-5678")
-    page.get_by_label("お住まいの町丁目").select_option("太子堂4丁目")
+    page.get_by_label("お住まいの町丁目").select_option("太子堂四丁目")
     page.get_by_label("ゴミ出し（15分ほど・50ポイント）").check()
     first = page.get_by_role("group", name="1つ目")
     first.get_by_label("曜日").select_option(label="火曜日")
@@ -65,7 +65,7 @@ def test_a_new_person_signs_up_on_a_phone_after_correcting_their_birth_year(
     expect(page.locator("#birth_year-error")).to_contain_text("生まれ年は1900〜")
     expect(page.get_by_label("生まれた年（西暦）")).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("お名前")).to_have_value(name)
-    expect(page.get_by_label("お住まいの町丁目")).to_have_value("太子堂4丁目")
+    expect(page.get_by_label("お住まいの町丁目")).to_have_value("太子堂四丁目")
     expect(page.get_by_label("ゴミ出し（15分ほど・50ポイント）")).to_be_checked()
     expect(first.get_by_label("何時まで")).to_have_value(str(12 * 60))
     check(page, javascript, "trial-signup-error-360")
@@ -82,7 +82,7 @@ def test_a_new_person_signs_up_on_a_phone_after_correcting_their_birth_year(
 
     with live.app.extensions["sasaeai.sessionmaker"]() as session:
         (volunteer,) = session.scalars(select(Volunteer).where(Volunteer.name == name)).all()
-        taishido_4 = next(c for c in load_chome("世田谷区") if c.area_name == "太子堂4丁目")
+        taishido_4 = next(a for a in areas("世田谷区") if a.area_name == "太子堂四丁目")
         assert volunteer.status == "trial" and volunteer.birth_year == 1958
         assert (volunteer.lat, volunteer.lon, volunteer.zone) == (
             taishido_4.lat,

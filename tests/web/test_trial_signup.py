@@ -11,21 +11,21 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from access.models import ApiToken
-from matching.geography import load_chome
+from matching.addresses import areas
 from matching.models import AvailabilitySlot, Category, Volunteer
 from sasaeai_app import create_app
 from tests.web.conftest import Visitor
 
-TAISHIDO_4 = next(c for c in load_chome("世田谷区") if c.area_name == "太子堂4丁目")
+TAISHIDO_4 = next(a for a in areas("世田谷区") if a.area_name == "太子堂四丁目")
 
 
 def form(**changes: Any) -> dict[str, Any]:
-    """A valid signup: 太子堂4丁目, ゴミ出し, Tuesday 9:00-12:00; `None` leaves a field out."""
+    """A valid signup: 太子堂四丁目, ゴミ出し, Tuesday 9:00-12:00; `None` leaves a field out."""
     data: dict[str, Any] = {
         "name": "三宿 たろう",
         "birth_year": "1958",
         "contact": "03-1234-5678",
-        "chome": "太子堂4丁目",
+        "chome": "太子堂四丁目",
         "interests": ["garbage"],
         "slots-0-weekday": "1",
         "slots-0-start": str(9 * 60),
@@ -52,13 +52,14 @@ def test_the_form_is_public_in_japanese_with_the_wards_chome_and_trial_categorie
     page = visitor.get("/trial")
     assert page.status_code == 200
     assert "おためしボランティアの申し込み" in page.text
-    # every 町丁目 of the ward, grouped by 町名; none of another ward
+    # every 町丁目 of the ward in the 2024 list (the address search's), grouped by 町名; none of
+    # another ward
     select = re.search(r'<select[^>]*id="chome".*?</select>', page.text, re.S)
     assert select
     offered = re.findall(r'<option[^>]*value="([^"]*)"', select.group(0))
-    assert offered == [""] + [c.area_name for c in load_chome("世田谷区")]
+    assert offered == [""] + [a.area_name for a in areas("世田谷区")]
     assert '<optgroup label="太子堂">' in page.text
-    assert '<option value="太子堂4丁目">' in page.text
+    assert '<option value="太子堂四丁目">' in page.text
     assert "神田" not in page.text
     # the trial categories only: ゴミ出し yes, 買い物 and 電球交換 (registered only) no
     assert "ゴミ出し（15分ほど・50ポイント）" in page.text
@@ -261,10 +262,25 @@ def test_the_form_offers_the_configured_wards_chome(engine, database_url, sessio
     meguro = Visitor(app.test_client())
     page = meguro.get("/trial")
     assert "目黒区で" in page.text and '<optgroup label="太子堂">' not in page.text
-    area = load_chome("目黒区")[0].area_name
-    assert meguro.submit("/trial", form(chome=area)).status_code == 303
+    area = areas("目黒区")[0]
+    assert meguro.submit("/trial", form(chome=area.area_name)).status_code == 303
     volunteer = session.scalars(select(Volunteer).order_by(Volunteer.id.desc())).first()
-    assert volunteer is not None and volunteer.zone == area.rstrip("0123456789丁目")
+    assert volunteer is not None and volunteer.zone == area.town
+
+
+@pytest.mark.parametrize("posted", ["太子堂4丁目", "太子堂４丁目", "世田谷区太子堂4丁目"])
+def test_a_chome_written_as_the_census_writes_it_is_the_same_chome(
+    visitor: Visitor, session: Session, posted: str
+):
+    # an old page or a bookmark posts the census list's spelling; it is the same 町丁目
+    assert visitor.submit("/trial", form(chome=posted)).status_code == 303
+    volunteer = session.scalars(select(Volunteer).order_by(Volunteer.id.desc())).first()
+    assert volunteer is not None
+    assert (volunteer.lat, volunteer.lon, volunteer.zone) == (
+        TAISHIDO_4.lat,
+        TAISHIDO_4.lon,
+        "太子堂",
+    )
 
 
 def test_a_ward_with_no_chome_is_refused_at_start(engine, database_url):

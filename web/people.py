@@ -1,0 +1,417 @@
+"""People: the SC's resident and volunteer search, a resident's intake by phone, their pages.
+
+The resident form takes the address as the person says it: the service finds its 町丁目 in the
+2024 list (app config ``WARD`` when the address names no ward) and uses its point. When the
+address narrows to a few 町丁目, they come back as a pick list; when it names none, the reason,
+naming the part that failed, appears next to the address. Hidden ``lat``/``lon`` inputs may be
+filled by a map picker: a point within NEIGHBOURHOOD_M of the 町丁目's point is kept instead.
+
+Every page is for staff (SCs and admins) only: residents' addresses and phones are sensitive.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from typing import Any
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+from wtforms import (
+    FieldList,
+    FormField,
+    HiddenField,
+    RadioField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.fields.choices import SelectChoice
+
+from db import InvalidInput
+from matching import directory, places, services
+from matching.models import Skill
+from points.rules import TOKYO
+from web.auth import current_staff, staff_required
+from web.database import get_session
+from web.forms import Form, max_length, required
+from web.trial import CheckboxesField, Select, SlotForm
+
+blp = Blueprint("people", __name__)
+
+PAGE_SIZE = 20
+#: how many weekly slots the volunteer form offers (no JavaScript adds more)
+SLOT_ROWS = 4
+WEEKDAYS = ("月", "火", "水", "木", "金", "土", "日")
+REQUEST_STATUS = {
+    "open": "受付中",
+    "proposed": "提案中",
+    "accepted": "引き受け済み",
+    "completed": "完了",
+    "cancelled": "取り消し",
+}
+ASSIGNMENT_STATUS = {
+    "proposed": "提案中（返事待ち）",
+    "accepted": "引き受け",
+    "completed": "完了",
+    "declined": "辞退",
+    "cancelled": "取り消し",
+    "no_show": "行けなかった",
+}
+VOLUNTEER_STATUS = {"trial": "おためし", "active": "活動中", "inactive": "休止中"}
+#: what the address failure's part is called next to the field
+PART_NAMES = {
+    "address": "住所",
+    "postcode": "郵便番号",
+    "prefecture": "都道府県",
+    "ward": "区",
+    "town": "町名",
+    "chome": "丁目",
+}
+
+
+def ward() -> str | None:
+    found: str | None = current_app.config.get("WARD")
+    return found
+
+
+#: the dashes a Japanese IME types between a phone number's digits
+_DASHES = str.maketrans(dict.fromkeys("‐‑‒–—―−ーｰ", "-"))
+
+
+def _plain(text: str | None) -> str:
+    """Full-width digits and letters made plain, spaces trimmed (a phone's ０３ is 03)."""
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+def _point(text: str | None) -> float | None:
+    """A hidden coordinate as a number, or None if empty or not one."""
+    try:
+        value = float(text or "")
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+class ResidentForm(Form):
+    name = StringField(
+        "お名前",
+        validators=[required("お名前"), max_length(100)],
+        render_kw={"autocomplete": "off"},
+    )
+    address = StringField(
+        "住所（聞いたとおりに）",
+        validators=[required("住所"), max_length(200)],
+        render_kw={"autocomplete": "off"},
+    )
+    phone = StringField(
+        "電話番号",
+        validators=[max_length(30)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    notes = TextAreaField("メモ（耳が遠い、犬がいる など）", validators=[max_length(1000)])
+    #: filled by a map picker, if any: a nearer point than the 町丁目's
+    lat = HiddenField()
+    lon = HiddenField()
+    #: the 町丁目 the SC picked when the address narrowed to several
+    area = RadioField("どの町丁目ですか", validate_choice=False)
+
+    def validate_phone(self, field: StringField) -> None:
+        text = _plain(field.data).translate(_DASHES)
+        if text and not all(ch.isdigit() or ch in " -()+" for ch in text):
+            raise ValidationError(
+                "電話番号は数字とハイフンで入力してください（例: 03-1234-5678）。"
+            )
+        field.data = text
+
+
+@blp.get("/residents")
+@staff_required("coordinator")
+def residents() -> Any:
+    """Find residents by a part of their name, phone or address, and by zone."""
+    q, zone, page = _search_args()
+    found = directory.search_residents(
+        get_session(), q=q, zone=zone, page=page, page_size=PAGE_SIZE
+    )
+    return render_template(
+        "people_residents.html",
+        staff=current_staff(),
+        q=q or "",
+        zone=zone or "",
+        zones=directory.zones(get_session()),
+        found=found,
+        pages=_pages(found, "web.people.residents", q=q, zone=zone),
+    )
+
+
+@blp.route("/residents/new", methods=["GET", "POST"])
+@staff_required("coordinator")
+def new_resident() -> Any:
+    """Take a resident's details by phone; their address finds their 町丁目 and point."""
+    form = ResidentForm()
+    candidates: list[str] = []
+    if form.validate_on_submit():
+        picked = form.area.data or None
+        try:
+            resident, place = services.register_resident(
+                get_session(),
+                name=form.name.data.strip(),
+                address=form.address.data.strip(),
+                phone=form.phone.data or None,
+                notes=(form.notes.data or "").strip() or None,
+                ward=ward(),
+                area=picked,
+                lat=_point(form.lat.data),
+                lon=_point(form.lon.data),
+                keep_point_within_m=places.NEIGHBOURHOOD_M,
+            )
+        except InvalidInput as refused:
+            candidates = _show_refusal(form, refused)
+        else:
+            where = place.area.label if place.area else "入力された地点"
+            how = "地図で選んだ地点" if place.point_kept else "町丁目の代表地点"
+            flash(f"{resident.name} さんを登録しました。場所: {where}（{how}）", "info")
+            return redirect(url_for("web.people.resident", resident_id=resident.id), code=303)
+    form.area.choices = [SelectChoice(c, c) for c in candidates]
+    status = 422 if form.is_submitted() else 200
+    return (
+        render_template(
+            "people_resident_new.html",
+            staff=current_staff(),
+            form=form,
+            candidates=candidates,
+            ward=ward(),
+            has_errors=form.is_submitted(),
+        ),
+        status,
+    )
+
+
+class VolunteerForm(Form):
+    name = StringField(
+        "お名前",
+        validators=[required("お名前"), max_length(100)],
+        render_kw={"autocomplete": "off"},
+    )
+    birth_year = StringField(
+        "生まれた年（西暦）",
+        validators=[required("生まれた年")],
+        render_kw={"inputmode": "numeric", "maxlength": 8, "autocomplete": "off"},
+    )
+    contact = StringField(
+        "電話番号（連絡先）",
+        validators=[required("電話番号"), max_length(200)],
+        render_kw={"inputmode": "tel", "autocomplete": "off"},
+    )
+    address = StringField(
+        "住所（聞いたとおりに）",
+        validators=[required("住所"), max_length(200)],
+        render_kw={"autocomplete": "off"},
+    )
+    area = RadioField("どの町丁目ですか", validate_choice=False)
+    max_distance_m = Select(
+        "歩いて行ける距離",
+        choices=[
+            SelectChoice(str(m), label)
+            for m, label in (
+                (500, "500 m まで（5分ほど）"),
+                (1000, "1 km まで（15分ほど）"),
+                (1500, "1.5 km まで（20分ほど）"),
+                (2000, "2 km まで（自転車など）"),
+            )
+        ],
+        default="1000",
+    )
+    skills = CheckboxesField("できること")
+    slots = FieldList(FormField(SlotForm), min_entries=SLOT_ROWS, max_entries=SLOT_ROWS)
+
+    def validate_birth_year(self, field: StringField) -> None:
+        text = _plain(field.data).replace(" ", "")
+        this_year = dt.datetime.now(TOKYO).year
+        year = int(text) if text.isascii() and text.isdigit() else None
+        if year is None or not 1900 <= year <= this_year:
+            raise ValidationError(
+                f"生まれ年は1900〜{this_year}の間で、西暦の数字で入力してください（例: 1948）。"
+            )
+        field.data = str(year)
+
+    def validate_contact(self, field: StringField) -> None:
+        field.data = _plain(field.data).translate(_DASHES)
+
+    def availability(self) -> list[dict[str, int]]:
+        return [row.form.slot() for row in self.slots if not row.form.is_blank()]
+
+
+@blp.route("/volunteers/new", methods=["GET", "POST"])
+@staff_required("coordinator")
+def new_volunteer() -> Any:
+    """Register a volunteer by phone (often an elderly one without a smartphone)."""
+    session = get_session()
+    form = VolunteerForm()
+    form.skills.choices = [
+        SelectChoice(s.code, s.label_ja)
+        for s in session.scalars(select(Skill).order_by(Skill.code))
+    ]
+    candidates: list[str] = []
+    if form.validate_on_submit():
+        try:
+            volunteer, _token = services.create_volunteer(
+                session,
+                name=form.name.data.strip(),
+                birth_year=int(form.birth_year.data),
+                contact=form.contact.data,
+                address=form.address.data.strip(),
+                area=form.area.data or None,
+                ward=ward(),
+                max_distance_m=int(form.max_distance_m.data or 1000),
+                skills=form.skills.data or [],
+                availability=form.availability(),
+            )
+        except InvalidInput as refused:
+            candidates = _show_refusal(form, refused)
+        else:
+            flash(f"{volunteer.name} さんをボランティアとして登録しました。", "info")
+            return redirect(url_for("web.people.volunteer", volunteer_id=volunteer.id), code=303)
+    form.area.choices = [SelectChoice(c, c) for c in candidates]
+    return (
+        render_template(
+            "people_volunteer_new.html",
+            staff=current_staff(),
+            form=form,
+            candidates=candidates,
+            ward=ward(),
+            has_errors=form.is_submitted(),
+        ),
+        422 if form.is_submitted() else 200,
+    )
+
+
+def _show_refusal(form: ResidentForm | VolunteerForm, refused: InvalidInput) -> list[str]:
+    """Put an address the service refused next to the field, or its candidates in a pick list;
+    return the candidates."""
+    errors = refused.errors or {}
+    candidates = errors.get("address_candidates", [])
+    why = errors.get("address") or errors.get("area")
+    if why is None:  # not about the address (a skill gone since the page was drawn, say)
+        form.address.errors = ["この内容では登録できませんでした。入力内容を確かめてください。"]
+        return []
+    part = (errors.get("address_part") or [""])[0]
+    if candidates:
+        form.area.errors = [f"{why[0]}。下の一覧から選んでください。"]
+    else:
+        form.address.errors = [f"{PART_NAMES.get(part, '住所')}を確かめてください — {why[0]}"]
+    return candidates
+
+
+@blp.get("/residents/<int:resident_id>")
+@staff_required("coordinator")
+def resident(resident_id: int) -> Any:
+    """A resident's details, where they were placed, and their help requests."""
+    session = get_session()
+    person = services.get_resident(session, resident_id=resident_id)
+    return render_template(
+        "people_resident.html",
+        staff=current_staff(),
+        person=person,
+        area=_area_label(person.lat, person.lon),
+        requests=directory.requests_of(session, resident_id=resident_id),
+        status_names=REQUEST_STATUS,
+        when=when,
+    )
+
+
+@blp.get("/volunteers")
+@staff_required("coordinator")
+def volunteers() -> Any:
+    """Find volunteers by a part of their name or contact, zone, status and skill."""
+    q, zone, page = _search_args()
+    status = request.args.get("status") or None
+    if status not in VOLUNTEER_STATUS:
+        status = None
+    skill = request.args.get("skill") or None
+    session = get_session()
+    skills = list(session.scalars(select(Skill).order_by(Skill.code)))
+    if skill not in {s.code for s in skills}:
+        skill = None
+    found = directory.search_volunteers(
+        session, q=q, zone=zone, status=status, skill=skill, page=page, page_size=PAGE_SIZE
+    )
+    return render_template(
+        "people_volunteers.html",
+        staff=current_staff(),
+        q=q or "",
+        zone=zone or "",
+        status=status or "",
+        skill=skill or "",
+        zones=directory.zones(session),
+        skills=skills,
+        status_names=VOLUNTEER_STATUS,
+        found=found,
+        pages=_pages(found, "web.people.volunteers", q=q, zone=zone, status=status, skill=skill),
+    )
+
+
+@blp.get("/volunteers/<int:volunteer_id>")
+@staff_required("coordinator")
+def volunteer(volunteer_id: int) -> Any:
+    """A volunteer's contact, skills, weekly availability, status and assignments."""
+    session = get_session()
+    person = services.get_volunteer(session, volunteer_id=volunteer_id)
+    return render_template(
+        "people_volunteer.html",
+        staff=current_staff(),
+        person=person,
+        area=_area_label(person.lat, person.lon),
+        slots=[
+            (WEEKDAYS[s.weekday], _clock(s.start_min), _clock(s.end_min))
+            for s in person.availability
+        ],
+        assignments=directory.assignments_of(session, volunteer_id=volunteer_id),
+        status_names=VOLUNTEER_STATUS,
+        assignment_status=ASSIGNMENT_STATUS,
+        when=when,
+        age=dt.datetime.now(TOKYO).year - person.birth_year,
+    )
+
+
+# --- helpers ------------------------------------------------------------------------------
+
+
+def _search_args() -> tuple[str | None, str | None, int]:
+    q = _plain(request.args.get("q"))[:100] or None
+    zone = (request.args.get("zone") or "").strip()[:60] or None
+    page_text = request.args.get("page", "1")
+    page = int(page_text) if page_text.isdigit() and 0 < int(page_text) <= 100_000 else 1
+    return q, zone, page
+
+
+def _pages(found: dict[str, Any], endpoint: str, **args: Any) -> dict[str, str | None]:
+    """Links to the previous and next pages, keeping the search."""
+    kept = {k: v for k, v in args.items() if v}
+    page, last = found["page"], found["pages"]
+    return {
+        "previous": url_for(endpoint, page=page - 1, **kept) if page > 1 else None,
+        "next": url_for(endpoint, page=page + 1, **kept) if page < last else None,
+    }
+
+
+def _area_label(lat: float, lon: float) -> str | None:
+    try:
+        return places.nearest_area(lat, lon).label
+    except InvalidInput:
+        return None
+
+
+def _clock(minutes: int) -> str:
+    return f"{minutes // 60}:{minutes % 60:02d}"
+
+
+def when(start: dt.datetime, end: dt.datetime) -> str:
+    """A window in Tokyo time, as an SC says it: 12月1日（火） 7:00〜9:00."""
+    a, b = start.astimezone(TOKYO), end.astimezone(TOKYO)
+    day = f"{a.month}月{a.day}日（{WEEKDAYS[a.weekday()]}）"
+    start_at = _clock(a.hour * 60 + a.minute)
+    if a.date() == b.date():
+        return f"{day} {start_at}〜{_clock(b.hour * 60 + b.minute)}"
+    return f"{day} {start_at}〜{b.month}月{b.day}日 {_clock(b.hour * 60 + b.minute)}"
