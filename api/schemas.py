@@ -414,6 +414,53 @@ class AssignmentOut(Schema):
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
     ended_at = LocalDateTime(allow_none=True)
+    answered_via = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["app", "phone"]),
+        metadata={
+            "description": "how the accept or decline came: app (the volunteer), phone (staff"
+            " recorded it on their behalf); null while unanswered or when staff did not say"
+        },
+    )
+    answered_by_id = fields.Integer(
+        allow_none=True, metadata={"description": "the staff user who recorded the answer"}
+    )
+    proposed_by_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the SC who chose this volunteer over the solver (override)"},
+    )
+
+
+class AnswerIn(Schema):
+    by_phone = fields.Boolean(
+        load_default=False,
+        metadata={
+            "description": "staff only: the volunteer answered on the phone and staff record it"
+            " on their behalf (answered_via phone)"
+        },
+    )
+
+
+class AlternativesQuery(Schema):
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class AlternativeOut(Schema):
+    volunteer_id = fields.Integer()
+    name = fields.String()
+    status = fields.String(metadata={"description": "active or trial"})
+    contact = fields.String(allow_none=True)
+    distance_m = fields.Float()
+    cost = fields.Float(metadata={"description": "what the solver would pay for this pair"})
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "each cost term, as in an assignment's reasons"},
+    )
+
+
+class OverrideIn(Schema):
+    volunteer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
 #: why a request in a run's scope was not proposed, in the order they are checked

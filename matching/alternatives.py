@@ -154,4 +154,5 @@ def override(
     if not moved:  # pragma: no cover - withdraw reopened it in this transaction
         raise Conflict(f"Help request {assignment.help_request_id} changed meanwhile.")
     session.flush()
+    session.refresh(assignment.help_request)
     return dispatch.get_assignment(session, assignment_id=new_id)
