@@ -92,7 +92,7 @@ def _answered(data: dict[str, Any]) -> dict[str, Any]:
     own = _own_volunteer_id()
     if own is not None:
         if data.get("by_phone"):
-            abort(422, errors={"json": {"by_phone": ["Only staff record an answer by phone."]}})
+            abort(403, message="Only staff record an answer by phone; answer for yourself.")
         return {"volunteer_id": own}
     return {"via": "phone" if data.get("by_phone") else None, "by_user_id": principal().user_id}
 

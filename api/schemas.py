@@ -431,12 +431,21 @@ class AssignmentOut(Schema):
     )
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false only, as JSON Schema's "boolean" has it (marshmallow also takes 0, "yes")."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean: give true or false.")
+        return value
+
+
 class AnswerIn(Schema):
-    by_phone = fields.Boolean(
+    by_phone = StrictBoolean(
         load_default=False,
         metadata={
-            "description": "staff only: the volunteer answered on the phone and staff record it"
-            " on their behalf (answered_via phone)"
+            "description": "staff only (403 for a volunteer): the volunteer answered on the"
+            " phone and staff record it on their behalf (answered_via phone)"
         },
     )
 

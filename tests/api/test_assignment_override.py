@@ -90,7 +90,16 @@ def test_a_volunteers_own_answer_is_recorded_as_through_the_app(api, proposal):
     )
 
 
+def test_by_phone_is_true_or_false(api, coordinator, proposal):
+    assignment, _, _ = proposal
+    for wrong in (0, 1, "yes", None):
+        response = api.post(
+            f"/api/v1/assignments/{assignment}/accept", {"by_phone": wrong}, token=coordinator
+        )
+        assert response.status_code == 422, wrong
+
+
 def test_a_volunteer_cannot_answer_by_phone(api, proposal):
     assignment, token, _ = proposal
     response = api.post(f"/api/v1/assignments/{assignment}/accept", {"by_phone": True}, token=token)
-    assert response.status_code == 422
+    assert response.status_code == 403
