@@ -59,8 +59,12 @@ def when(moment: dt.datetime) -> str:
 
 
 def window(start: dt.datetime, end: dt.datetime) -> str:
-    """「11月30日（月）10:00〜16:00」 (the end's day too when it is another day)."""
+    """「11月30日（月）10:00〜16:00」 (the end's day too when it is another day); a whole
+    local day is 「11月30日（月）終日」."""
     a, b = local(start), local(end)
+    midnight = dt.time(0, 0)
+    if a.time() == midnight and b.time() == midnight and b.date() == a.date() + dt.timedelta(1):
+        return f"{day_label(a.date())}終日"
     tail = f"{b:%H:%M}" if a.date() == b.date() else when(end)
     return f"{when(start)}〜{tail}"
 
