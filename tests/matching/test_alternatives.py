@@ -5,7 +5,8 @@ recorded by phone say so."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 
 from access.models import User
 from db import Conflict, InvalidInput
@@ -208,3 +209,11 @@ def test_a_volunteer_cannot_claim_a_phone_answer(session, proposal, sc):
         dispatch.accept(session, assignment_id=assignment.id, via="fax")
     session.refresh(assignment)
     assert assignment.status == "proposed"
+
+
+def test_the_database_refuses_an_unknown_channel(session, proposal):
+    assignment, _ = proposal
+    with pytest.raises(IntegrityError), session.begin_nested():
+        session.execute(
+            update(Assignment).where(Assignment.id == assignment.id).values(answered_via="fax")
+        )
