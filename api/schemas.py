@@ -75,6 +75,9 @@ def _with_pattern(pattern: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, "metadata": {"pattern": pattern, **kwargs.get("metadata", {})}}
 
 
+_LAST_OFFSET = dt.timezone(-dt.timedelta(hours=23, minutes=59))
+
+
 class LocalDateTime(fields.AwareDateTime):
     """An RFC 3339 time that must carry its offset; written back in Asia/Tokyo."""
 
@@ -95,7 +98,12 @@ class LocalDateTime(fields.AwareDateTime):
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return value.astimezone(TOKYO).isoformat()
+        local = value.astimezone(TOKYO)
+        if local.year > YEARS[1]:
+            # accepted late on 31 December 2100 (in UTC or a western offset), it is already 2101
+            # in Tokyo: written in the westernmost offset the pattern allows, it is still 2100
+            local = value.astimezone(_LAST_OFFSET)
+        return local.isoformat()
 
 
 class ClockTime(fields.String):

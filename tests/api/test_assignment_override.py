@@ -1,6 +1,8 @@
 """The SC through the API: other feasible volunteers for a proposal, an override, and answers
 recorded by phone on a volunteer's behalf."""
 
+import datetime as dt
+
 import pytest
 
 from tests.matching.test_dispatch_history import north
@@ -103,3 +105,24 @@ def test_a_volunteer_cannot_answer_by_phone(api, proposal):
     assignment, token, _ = proposal
     response = api.post(f"/api/v1/assignments/{assignment}/accept", {"by_phone": True}, token=token)
     assert response.status_code == 403
+
+
+def test_a_time_late_on_the_last_day_of_2100_is_written_within_the_documents_years(
+    api, coordinator
+):
+    # found by schemathesis: 2100-12-31T20:31Z is allowed in, but is already 2101 in Tokyo
+    import re
+
+    from api.schemas import DATETIME_PATTERN
+
+    response = api.post(
+        "/api/v1/match-runs",
+        {"window_from": "2100-12-31T00:00:00Z", "window_to": "2100-12-31T20:31:54.5Z"},
+        token=coordinator,
+    )
+    assert response.status_code == 201
+    written = response.get_json()["window_to"]
+    assert re.fullmatch(DATETIME_PATTERN, written), written
+    assert dt.datetime.fromisoformat(written) == dt.datetime(
+        2100, 12, 31, 20, 31, 54, 500000, tzinfo=dt.UTC
+    )
