@@ -11,9 +11,17 @@ from flask_smorest import Blueprint, abort
 from api import get_session
 from api.auth import principal, require
 from api.pages import page_of
-from api.schemas import AssignmentQuery, TaskOut, TaskPage
+from api.schemas import (
+    AlternativeOut,
+    AlternativesQuery,
+    AnswerIn,
+    AssignmentQuery,
+    OverrideIn,
+    TaskOut,
+    TaskPage,
+)
 from db import utcnow
-from matching import dispatch
+from matching import alternatives, dispatch
 from matching.models import Assignment
 
 blp = Blueprint("assignments", __name__, description="Assignments and their lifecycle")
@@ -79,26 +87,86 @@ def get_assignment(assignment_id: int) -> _Task:
     return _task(assignment)
 
 
+def _answered(data: dict[str, Any]) -> dict[str, Any]:
+    """Who answers and how: a volunteer in the app, or staff (by phone when they say so)."""
+    own = _own_volunteer_id()
+    if own is not None:
+        if data.get("by_phone"):
+            abort(403, message="Only staff record an answer by phone; answer for yourself.")
+        return {"volunteer_id": own}
+    return {"via": "phone" if data.get("by_phone") else None, "by_user_id": principal().user_id}
+
+
+_ANSWER_DOC = (
+    "The body is optional. A volunteer answers for themselves (recorded as through the app);"
+    " staff answer on a volunteer's behalf, with by_phone true after a phone call."
+)
+
+
 @blp.route("/assignments/<int:assignment_id>/accept", methods=["POST"])
 @require("coordinator", "volunteer")
+@blp.arguments(AnswerIn, required=False)
 @blp.response(200, TaskOut)
-def accept(assignment_id: int) -> _Task:
+@blp.doc(description=_ANSWER_DOC)
+def accept(data: dict[str, Any], assignment_id: int) -> _Task:
     """Accept a proposal (that volunteer, or the SC after a phone call)."""
     return _task(
-        dispatch.accept(
-            get_session(), assignment_id=assignment_id, volunteer_id=_own_volunteer_id()
-        )
+        dispatch.accept(get_session(), assignment_id=assignment_id, **_answered(data or {}))
     )
 
 
 @blp.route("/assignments/<int:assignment_id>/decline", methods=["POST"])
 @require("coordinator", "volunteer")
+@blp.arguments(AnswerIn, required=False)
 @blp.response(200, TaskOut)
-def decline(assignment_id: int) -> _Task:
+@blp.doc(description=_ANSWER_DOC)
+def decline(data: dict[str, Any], assignment_id: int) -> _Task:
     """Decline: the request reopens and this volunteer is never proposed for it again."""
     return _task(
-        dispatch.decline(
-            get_session(), assignment_id=assignment_id, volunteer_id=_own_volunteer_id()
+        dispatch.decline(get_session(), assignment_id=assignment_id, **_answered(data or {}))
+    )
+
+
+@blp.route("/assignments/<int:assignment_id>/alternatives")
+@require("coordinator")
+@blp.arguments(AlternativesQuery, location="query")
+@blp.response(200, AlternativeOut(many=True))
+def list_alternatives(query: dict[str, Any], assignment_id: int) -> list[dict[str, Any]]:
+    """Other feasible volunteers for this assignment's request, cheapest first (solver's cost)."""
+    found = alternatives.alternatives(
+        get_session(), assignment_id=assignment_id, limit=query["limit"]
+    )
+    return [
+        {
+            "volunteer_id": volunteer.id,
+            "name": volunteer.name,
+            "status": volunteer.status,
+            "contact": volunteer.contact,
+            "distance_m": choice.distance_m,
+            "cost": choice.cost,
+            "reasons": choice.reasons,
+        }
+        for choice, volunteer in found
+    ]
+
+
+@blp.route("/assignments/<int:assignment_id>/override", methods=["POST"])
+@require("coordinator")
+@blp.arguments(OverrideIn)
+@blp.response(201, TaskOut)
+@blp.doc(
+    description="Withdraws the proposal and proposes the chosen volunteer for the same request"
+    " in the same match run. Checked beyond the schema: the volunteer must be feasible (one of"
+    " the alternatives), else 422; only a pending proposal is overridden, else 409."
+)
+def override(data: dict[str, Any], assignment_id: int) -> _Task:
+    """Propose another feasible volunteer instead of this proposal's (the SC's choice)."""
+    return _task(
+        alternatives.override(
+            get_session(),
+            assignment_id=assignment_id,
+            volunteer_id=data["volunteer_id"],
+            by_user_id=principal().user_id,
         )
     )
 

@@ -75,6 +75,9 @@ def _with_pattern(pattern: str, kwargs: dict[str, Any]) -> dict[str, Any]:
     return {**kwargs, "metadata": {"pattern": pattern, **kwargs.get("metadata", {})}}
 
 
+_LAST_OFFSET = dt.timezone(-dt.timedelta(hours=23, minutes=59))
+
+
 class LocalDateTime(fields.AwareDateTime):
     """An RFC 3339 time that must carry its offset; written back in Asia/Tokyo."""
 
@@ -95,7 +98,12 @@ class LocalDateTime(fields.AwareDateTime):
     def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> str | None:
         if value is None:
             return None
-        return value.astimezone(TOKYO).isoformat()
+        local = value.astimezone(TOKYO)
+        if local.year > YEARS[1]:
+            # accepted late on 31 December 2100 (in UTC or a western offset), it is already 2101
+            # in Tokyo: written in the westernmost offset the pattern allows, it is still 2100
+            local = value.astimezone(_LAST_OFFSET)
+        return local.isoformat()
 
 
 class ClockTime(fields.String):
@@ -490,6 +498,62 @@ class AssignmentOut(Schema):
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
     ended_at = LocalDateTime(allow_none=True)
+    answered_via = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(["app", "phone"]),
+        metadata={
+            "description": "how the accept or decline came: app (the volunteer), phone (staff"
+            " recorded it on their behalf); null while unanswered or when staff did not say"
+        },
+    )
+    answered_by_id = fields.Integer(
+        allow_none=True, metadata={"description": "the staff user who recorded the answer"}
+    )
+    proposed_by_id = fields.Integer(
+        allow_none=True,
+        metadata={"description": "the SC who chose this volunteer over the solver (override)"},
+    )
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only, as JSON Schema's "boolean" has it (marshmallow also takes 0, "yes")."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean: give true or false.")
+        return value
+
+
+class AnswerIn(Schema):
+    by_phone = StrictBoolean(
+        load_default=False,
+        metadata={
+            "description": "staff only (403 for a volunteer): the volunteer answered on the"
+            " phone and staff record it on their behalf (answered_via phone)"
+        },
+    )
+
+
+class AlternativesQuery(Schema):
+    limit = fields.Integer(load_default=5, validate=validate.Range(min=1, max=50))
+
+
+class AlternativeOut(Schema):
+    volunteer_id = fields.Integer()
+    name = fields.String()
+    status = fields.String(metadata={"description": "active or trial"})
+    contact = fields.String(allow_none=True)
+    distance_m = fields.Float()
+    cost = fields.Float(metadata={"description": "what the solver would pay for this pair"})
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Float(),
+        metadata={"description": "each cost term, as in an assignment's reasons"},
+    )
+
+
+class OverrideIn(Schema):
+    volunteer_id = fields.Integer(required=True, validate=validate.Range(min=1, max=MAX_ID))
 
 
 #: why a request in a run's scope was not proposed, in the order they are checked

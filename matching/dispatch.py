@@ -16,10 +16,11 @@ from typing import Any, NamedTuple
 from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
-from db import Conflict, NotFound, utcnow
+from db import Conflict, InvalidInput, NotFound, utcnow
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
 from matching.models import (
+    ANSWER_CHANNELS,
     Assignment,
     AvailabilitySlot,
     Category,
@@ -40,20 +41,17 @@ _LOAD_WINDOW = dt.timedelta(days=7)
 _EARTH_M_PER_DEG_LAT = 111_195.0
 
 
-def _lock_match_runs(session: Session) -> None:
+def lock_match_runs(session: Session) -> None:
+    """Wait for any other match run or override in progress (PostgreSQL; SQLite serialises)."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MATCH_RUN_LOCK})
 
 
-def _open_requests(
-    session: Session,
-    *,
-    zone: str | None,
-    window_from: dt.datetime | None,
-    window_to: dt.datetime | None,
-    now: dt.datetime,
-) -> list[tuple[int, int, float, float, int, int, bool, dt.datetime, dt.datetime]]:
-    stmt = (
+RequestRow = tuple[int, int, float, float, int, int, bool, dt.datetime, dt.datetime]
+
+
+def _request_rows() -> Any:
+    return (
         select(
             HelpRequest.id,
             HelpRequest.resident_id,
@@ -67,11 +65,33 @@ def _open_requests(
         )
         .join(Resident, HelpRequest.resident_id == Resident.id)
         .join(Category, HelpRequest.category_id == Category.id)
+    )
+
+
+def _open_requests(
+    session: Session,
+    *,
+    zone: str | None,
+    window_from: dt.datetime | None,
+    window_to: dt.datetime | None,
+    now: dt.datetime,
+) -> list[RequestRow]:
+    stmt = (
+        _request_rows()
         .where(HelpRequest.status == "open")
         .where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
         .order_by(HelpRequest.window_start, HelpRequest.id)
     )
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
+
+
+def request_spec(session: Session, *, help_request_id: int, now: dt.datetime) -> RequestSpec:
+    """Return one request as the engine sees it, whatever its status."""
+    row = session.execute(_request_rows().where(HelpRequest.id == help_request_id)).one_or_none()
+    if row is None:
+        raise NotFound(f"Help request {help_request_id} not found.")
+    (spec,) = request_specs(session, [tuple(row)], now=now)  # type: ignore[list-item]
+    return spec
 
 
 class Loaded(NamedTuple):
@@ -98,10 +118,22 @@ def load_specs(
     rows = _open_requests(session, zone=zone, window_from=window_from, window_to=window_to, now=now)
     if not rows:
         return Loaded([], [])
+    requests = request_specs(session, rows, now=now)
+    volunteers, declined = load_volunteers(session, requests=requests, now=now)
+    return Loaded(requests, volunteers, declined)
+
+
+def request_specs(
+    session: Session,
+    rows: Sequence[RequestRow],
+    *,
+    now: dt.datetime,
+) -> list[RequestSpec]:
+    """Turn (id, resident, lat, lon, category, duration, trial_ok, start, end) rows into specs."""
     skills_of_category: dict[int, set[str]] = defaultdict(set)
     for category_id, code in session.execute(select(category_skills)):
         skills_of_category[category_id].add(code)
-    requests = [
+    return [
         RequestSpec(
             id=rid,
             resident_id=resident_id,
@@ -117,11 +149,21 @@ def load_specs(
         )
         for rid, resident_id, lat, lon, category_id, duration, trial_ok, start, end in rows
     ]
+
+
+def load_volunteers(
+    session: Session, *, requests: Sequence[RequestSpec], now: dt.datetime
+) -> tuple[list[VolunteerSpec], frozenset[int]]:
+    """Load every volunteer who could reach one of these requests, with their history.
+
+    Returns them and the requests somebody declined. A volunteer's declines of these requests,
+    and those that overlap a task they already hold, become their exclusions.
+    """
     timely = [
         r for r in requests if r.window_end - r.window_start >= dt.timedelta(minutes=r.duration_min)
     ]
     if not timely:
-        return Loaded(requests, [])
+        return [], frozenset()
 
     # only volunteers whose reach can touch the bounding box of the requests that have time left
     reach = session.scalar(select(func.max(Volunteer.max_distance_m))) or 0
@@ -224,7 +266,7 @@ def load_specs(
         )
         for vid, lat, lon, max_distance, status in people
     ]
-    return Loaded(requests, volunteers, frozenset(declined_requests))
+    return volunteers, frozenset(declined_requests)
 
 
 def run_match(
@@ -241,7 +283,7 @@ def run_match(
     now = now or utcnow()
     weights = weights or CostWeights()
     started = time.perf_counter()
-    _lock_match_runs(session)
+    lock_match_runs(session)
     requests, volunteers, declined = load_specs(
         session, zone=zone, window_from=window_from, window_to=window_to, now=now
     )
@@ -369,14 +411,20 @@ def get_assignment(session: Session, *, assignment_id: int) -> Assignment:
 
 
 def _move(
-    session: Session, *, assignment_id: int, to: str, volunteer_id: int | None, now: dt.datetime
+    session: Session,
+    *,
+    assignment_id: int,
+    to: str,
+    volunteer_id: int | None,
+    now: dt.datetime,
+    also: dict[str, Any] | None = None,
 ) -> Assignment:
     """Move an assignment (and its request) to a new status with conditional UPDATEs."""
     assignment = get_assignment(session, assignment_id=assignment_id)
     if volunteer_id is not None and assignment.volunteer_id != volunteer_id:
         raise NotFound(f"Assignment {assignment_id} not found.")
     allowed = _ALLOWED_FROM[to]
-    stamps: dict[str, Any] = {"status": to}
+    stamps: dict[str, Any] = {"status": to, **(also or {})}
     if to == "accepted":
         stamps["accepted_at"] = now
     elif to == "completed":
@@ -408,20 +456,41 @@ def _move(
     return assignment
 
 
+def _answer(*, volunteer_id: int | None, via: str | None, by_user_id: int | None) -> dict[str, Any]:
+    """How an answer came: the volunteer's own is 'app'; staff say 'phone' or nothing."""
+    if via is not None and via not in ANSWER_CHANNELS:
+        raise InvalidInput(f"Unknown channel {via!r}.", {"via": ["One of: app, phone."]})
+    if volunteer_id is not None:
+        if via == "phone" or by_user_id is not None:
+            raise InvalidInput(
+                "A volunteer answers for themselves, through the app.",
+                {"via": ["Only staff record an answer by phone."]},
+            )
+        via = "app"
+    return {"answered_via": via, "answered_by_id": by_user_id}
+
+
 def accept(
     session: Session,
     *,
     assignment_id: int,
     volunteer_id: int | None = None,
+    via: str | None = None,
+    by_user_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Assignment:
-    """Accept a proposal (the volunteer, or the SC on their behalf after a phone call)."""
+    """Accept a proposal (the volunteer, or the SC on their behalf after a phone call).
+
+    volunteer_id: the volunteer answering for themselves (recorded as via 'app'); otherwise
+    staff record it, by_user_id who they are and via 'phone' when they phoned.
+    """
     return _move(
         session,
         assignment_id=assignment_id,
         to="accepted",
         volunteer_id=volunteer_id,
         now=now or utcnow(),
+        also=_answer(volunteer_id=volunteer_id, via=via, by_user_id=by_user_id),
     )
 
 
@@ -430,15 +499,21 @@ def decline(
     *,
     assignment_id: int,
     volunteer_id: int | None = None,
+    via: str | None = None,
+    by_user_id: int | None = None,
     now: dt.datetime | None = None,
 ) -> Assignment:
-    """Decline: the request reopens and this volunteer is never proposed for it again."""
+    """Decline: the request reopens and this volunteer is never proposed for it again.
+
+    volunteer_id, via, by_user_id: as for accept.
+    """
     return _move(
         session,
         assignment_id=assignment_id,
         to="declined",
         volunteer_id=volunteer_id,
         now=now or utcnow(),
+        also=_answer(volunteer_id=volunteer_id, via=via, by_user_id=by_user_id),
     )
 
 

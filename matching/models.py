@@ -27,6 +27,9 @@ from db import Base, UTCDateTime, utcnow
 VOLUNTEER_STATUSES = ("trial", "active", "inactive")
 REQUEST_STATUSES = ("open", "proposed", "accepted", "completed", "cancelled")
 ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed", "declined", "cancelled", "no_show")
+#: How a volunteer's answer (accepted or declined) reached the service: through the app by the
+#: volunteer themselves, or by phone, recorded by the SC on their behalf.
+ANSWER_CHANNELS = ("app", "phone")
 #: Assignments that still hold their request: at most one of these per request.
 LIVE_ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed")
 
@@ -220,6 +223,9 @@ class Assignment(Base):
             postgresql_where=text(_in("status", LIVE_ASSIGNMENT_STATUSES)),
         ),
         Index("ix_assignments_volunteer_status", "volunteer_id", "status"),
+        CheckConstraint(
+            f"answered_via IS NULL OR {_in('answered_via', ANSWER_CHANNELS)}", "answered_via_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -235,6 +241,13 @@ class Assignment(Base):
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: How the accept or decline came: 'app' (the volunteer) or 'phone' (the SC, on their behalf);
+    #: NULL while unanswered, or when staff recorded it through the API without saying how.
+    answered_via: Mapped[str | None] = mapped_column(String(5))
+    #: The staff user who recorded the answer on the volunteer's behalf.
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The SC who chose this volunteer over the solver's proposal (NULL: the solver proposed).
+    proposed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     match_run: Mapped[MatchRun | None] = relationship(back_populates="assignments")
     help_request: Mapped[HelpRequest] = relationship()
     volunteer: Mapped[Volunteer] = relationship()

@@ -1,0 +1,91 @@
+"""The dispatch screen's words: reason codes, cost terms and statuses as an SC reads them, and
+times in Tokyo time. The matching core keeps its codes; Japanese for people lives here."""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+WEEKDAYS = "月火水木金土日"
+
+#: why a request was not proposed (the codes of a match run's unmatched list)
+UNMATCHED = {
+    "too_late": "時間切れ：残りの時間が作業時間より短い",
+    "nobody_nearby": "近くに担い手がいない（移動できる距離の外）",
+    "no_skill": "必要なスキルを持つ担い手が近くにいない",
+    "trial_only": "近くはおためしの方だけ（この活動はおためし対象外）",
+    "not_available": "この時間帯に活動できる担い手が近くにいない",
+    "declined": "近くの担い手はこの依頼を辞退済み",
+    "busy": "近くの担い手は同じ時間に別の活動が入っている",
+    "all_taken": "条件に合う担い手は、ほかの依頼に割り当て済み",
+}
+
+#: each term of a pair's cost (metres-equivalent): what it means for the SC
+COST_TERMS = {
+    "distance": "距離",
+    "continuity": "以前にこの方を支援（なじみ）",
+    "load": "最近7日の活動の多さ",
+    "trial_experience": "おためしの方の初めての活動",
+}
+
+ASSIGNMENT_STATUS = {
+    "proposed": "返事待ち",
+    "accepted": "承諾済み",
+    "completed": "完了",
+    "declined": "辞退",
+    "cancelled": "取り消し",
+    "no_show": "活動できず",
+}
+
+VOLUNTEER_STATUS = {"active": "登録", "trial": "おためし", "inactive": "休止"}
+
+VIA = {"app": "本人がアプリで", "phone": "電話で（SCが記録）"}
+
+
+def local(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(TOKYO)
+
+
+def day_label(day: dt.date) -> str:
+    """「11月30日（月）」."""
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+def when(moment: dt.datetime) -> str:
+    """「11月30日（月）10:00」 in Tokyo time."""
+    at = local(moment)
+    return f"{day_label(at.date())}{at:%H:%M}"
+
+
+def window(start: dt.datetime, end: dt.datetime) -> str:
+    """「11月30日（月）10:00〜16:00」 (the end's day too when it is another day); a whole
+    local day is 「11月30日（月）終日」."""
+    a, b = local(start), local(end)
+    midnight = dt.time(0, 0)
+    if a.time() == midnight and b.time() == midnight and b.date() == a.date() + dt.timedelta(1):
+        return f"{day_label(a.date())}終日"
+    tail = f"{b:%H:%M}" if a.date() == b.date() else when(end)
+    return f"{when(start)}〜{tail}"
+
+
+def minutes(total: int) -> str:
+    """「10:00」 from minutes since midnight (24:00 for the end of the day)."""
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def waited(since: dt.datetime, now: dt.datetime) -> str:
+    """How long a request has waited: 「3日」, 「5時間」, 「20分」."""
+    seconds = max(0, int((now - since).total_seconds()))
+    if seconds >= 86_400:
+        return f"{seconds // 86_400}日"
+    if seconds >= 3600:
+        return f"{seconds // 3600}時間"
+    return f"{max(1, seconds // 60)}分"
+
+
+def metres(value: float | None) -> str:
+    """「350 m」 or 「1.2 km」."""
+    if value is None:
+        return "—"
+    return f"{round(value):,} m" if value < 1000 else f"{value / 1000:.1f} km"
