@@ -18,6 +18,7 @@ The geometry (outlines, projection, fitting) is the pure ``matching.zonemap``.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -30,6 +31,7 @@ from db import InvalidInput
 from matching import zonemap as geo
 from matching.places import nearest_chome
 from matching.zone_data import zone_overview
+from points.rules import TOKYO
 from web.auth import current_staff, staff_required
 from web.database import get_session
 
@@ -218,6 +220,8 @@ def zone_map(
         if pair.request_id not in at_request or pair.volunteer_id not in at_volunteer:
             raise ValueError(f"{pair} joins a request or a volunteer that is not on the map")
     labels = len(requests) + len(volunteers) <= MAX_LABELS
+    # a whole ward is some 5 to 10 km across: its marks are smaller, or they would cover it
+    mark = 1.0 if zone is not None else 0.55
     accepted = sum(1 for p in pairs if p.status == "accepted")
     place = f"{ward}{zone or '全体'}"
     title = f"{place}の地図"
@@ -246,7 +250,7 @@ def zone_map(
         what = "決まり" if pair.status == "accepted" else "提案中"
         parts.append(
             f'<line x1="{_n(x1)}" y1="{_n(y1)}" x2="{_n(x2)}" y2="{_n(y2)}" '
-            f'{_line_attrs(pair.status)} data-request="{pair.request_id}" '
+            f'{_line_attrs(pair.status, 5.0 * mark)} data-request="{pair.request_id}" '
             f'data-volunteer="{pair.volunteer_id}" data-status="{pair.status}">'
             f"<title>{what}</title></line>"
         )
@@ -256,7 +260,7 @@ def zone_map(
         about = f"依頼: {r.label}" + (f"（{r.detail}）" if r.detail else "")
         parts.append(
             f'<g transform="translate({_n(x)} {_n(y)})" data-request="{r.id}">'
-            f"<title>{escape(about)}</title>{_square()}</g>"
+            f"<title>{escape(about)}</title>{_square(HALF * mark)}</g>"
         )
     parts.append('</g><g class="zonemap__volunteers">')
     for v in volunteers:
@@ -265,7 +269,7 @@ def zone_map(
         about = f"{kind}: {v.label}" + (f"（{v.detail}）" if v.detail else "")
         parts.append(
             f'<g transform="translate({_n(x)} {_n(y)})" data-volunteer="{v.id}">'
-            f"<title>{escape(about)}</title>{_triangle(v.trial)}</g>"
+            f"<title>{escape(about)}</title>{_triangle(v.trial, TRIANGLE * mark)}</g>"
         )
     parts.append("</g>")
     if labels:
@@ -350,7 +354,20 @@ def point_picker(
 
 # --- the staff page: one zone's map ---------------------------------------------------------
 
-CATEGORY_SHORT = {"garbage": "ゴミ出し", "shopping": "買い物", "light_bulb": "電球交換"}
+WEEKDAYS = "月火水木金土日"
+
+
+def _day_time(moment: dt.datetime) -> str:
+    """「12月1日（火）7:00」 in Tokyo time."""
+    local = moment.astimezone(TOKYO)
+    return f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）{local.hour}:{local:%M}"
+
+
+def _window(start: dt.datetime, end: dt.datetime) -> str:
+    """「12月1日（火）7:00〜8:30」 (the end's day is said only when it is another day)."""
+    head, tail = _day_time(start), _day_time(end)
+    same_day = start.astimezone(TOKYO).date() == end.astimezone(TOKYO).date()
+    return f"{head}〜{tail.split('）')[1] if same_day else tail}"
 
 
 def _ward() -> str:
@@ -372,7 +389,7 @@ def page() -> Any:
             label=f"依頼{r.id}",
             lat=r.resident.lat,
             lon=r.resident.lon,
-            detail=f"{r.category.label_ja}、{r.resident.name}",
+            detail=f"{r.category.label_ja}、{_window(r.window_start, r.window_end)}",
         )
         for r in overview.requests
     ]
@@ -413,7 +430,8 @@ def page() -> Any:
         picker=point_picker(ward=ward, lat=pick[0], lon=pick[1]),
         checked=checked,
         asked=asked,
-        category_short=CATEGORY_SHORT,
+        windows={r.id: _window(r.window_start, r.window_end) for r in overview.requests},
+        run_time=_day_time(overview.match_run.created_at) if overview.match_run else None,
     )
 
 

@@ -92,6 +92,14 @@ def test_an_sc_sees_the_zone_s_requests_volunteers_and_pairs_on_the_map(
     expect(page.get_by_role("img", name="世田谷区太子堂の地図")).to_be_visible()
     assert_accessible(page)
 
+    # the whole ward: every open request in it, names left to the markers' titles
+    page.get_by_label("地区（町名）").select_option("")
+    page.get_by_role("button", name="表示する").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("世田谷区全体の地図")
+    assert page.locator("#zonemap g[data-request]").count() > demo.pairs
+    assert_accessible(page)
+    screenshot(page, "zone-map-ward")
+
 
 def test_at_360_px_the_map_fills_the_width_and_nothing_scrolls_sideways(
     phone: Page, live: LiveServer, demo: Demo

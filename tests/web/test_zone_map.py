@@ -264,6 +264,7 @@ def test_the_zone_page_shows_open_requests_volunteers_and_the_newest_run_s_pairs
     assert f'data-request="{paired.id}"' in html and f'data-request="{waiting.id}"' in html
     assert "北 太郎" not in html
     assert "山田 花子" in html and "鈴木 正" in html
+    assert "7:00〜9:00" in html  # the requests' windows, in Tokyo time
     assert "佐藤 一郎" in html and "田中 次郎" in html and "おためし" in html
     svg = the_map(html[html.index('<figure class="zonemap"') :])
     (line,) = svg.iter(f"{SVG}line")
