@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, dispatch, errors, home, people, shop, trial
+from web import auth, database, dispatch, errors, home, people, shop, trial, zonemap
 
 csrf = CSRFProtect()
 
@@ -43,6 +43,7 @@ screens.register_blueprint(shop.blp)
 screens.register_blueprint(trial.blp)
 screens.register_blueprint(people.blp)
 screens.register_blueprint(dispatch.blp)
+screens.register_blueprint(zonemap.blp)
 
 
 def init_app(app: Flask) -> None:
