@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, errors, home, shop, trial
+from web import auth, database, errors, home, shop, trial, volunteer
 
 csrf = CSRFProtect()
 
@@ -41,6 +41,7 @@ screens.register_blueprint(auth.blp)
 screens.register_blueprint(home.blp)
 screens.register_blueprint(shop.blp)
 screens.register_blueprint(trial.blp)
+screens.register_blueprint(volunteer.blp)
 
 
 def init_app(app: Flask) -> None:
@@ -70,4 +71,5 @@ def init_app(app: Flask) -> None:
     auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
     shop.limit_sign_ins(app.extensions["sasaeai.limiter"])
     trial.limit_signups(app.extensions["sasaeai.limiter"])
+    volunteer.limit_sign_ins(app.extensions["sasaeai.limiter"])
     app.register_blueprint(screens)
