@@ -65,18 +65,20 @@ def propose_task(
     resident: dict[str, Any] | None = None,
     notes: str | None = None,
 ) -> Assignment:
-    """A resident asks, the SC runs matching: the task is proposed to this volunteer."""
+    """A resident near the volunteer asks, the SC runs matching: the task is proposed to them."""
     start = start or at(2, 9)
     now = now or dt.datetime.now(dt.UTC)
+    volunteer = session.get(Volunteer, volunteer_id)
+    assert volunteer is not None
     person = services.create_resident(
         session,
         **{
             "name": "山田 花子",
             "address": "東京都北区王子本町1-2-3",
             "phone": "03-3908-0000",
-            "lat": HERE["lat"] + 0.001,
-            "lon": HERE["lon"],
-            "zone": HERE["zone"],
+            "lat": volunteer.lat + 0.001,
+            "lon": volunteer.lon,
+            "zone": volunteer.zone,
             **(resident or {}),
         },
     )
