@@ -54,3 +54,24 @@ class ApiToken(Base):
     shop_id: Mapped[int | None] = mapped_column(ForeignKey("shops.id"), index=True)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class VolunteerSignInLink(Base):
+    """A one-time link an SC sends a volunteer (by SMS, or read out on the phone) to sign in to
+    the volunteer page; only the SHA-256 of its 256-bit token is kept. Used once, before it
+    expires: `used_at` is set by a conditional UPDATE that must hit exactly this row."""
+
+    __tablename__ = "volunteer_sign_in_links"
+    __table_args__ = (
+        CheckConstraint("expires_at > created_at", "expires_after_created"),
+        CheckConstraint("used_at IS NULL OR used_at >= created_at", "used_after_created"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: the staff member who issued it
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -75,6 +75,13 @@ def _code_context(volunteer_id: int) -> str:
     return f"volunteer:{volunteer_id}"
 
 
+def voucher_code(voucher: Voucher, *, secret: str | bytes) -> str:
+    """Derive a voucher's code again, grouped (for its owner's page: it is never stored)."""
+    return codes.derive_code(
+        secret, bytes.fromhex(voucher.code_salt), _code_context(voucher.volunteer_id)
+    )
+
+
 def _replay(session: Session, prior: Transfer, *, fingerprint: str, secret: str | bytes) -> Issued:
     if prior.request_fingerprint != fingerprint:
         raise Conflict(

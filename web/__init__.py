@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, dispatch, errors, home, people, shop, trial, zonemap
+from web import auth, database, dispatch, errors, home, people, shop, trial, volunteer, zonemap
 
 csrf = CSRFProtect()
 
@@ -44,6 +44,7 @@ screens.register_blueprint(trial.blp)
 screens.register_blueprint(people.blp)
 screens.register_blueprint(dispatch.blp)
 screens.register_blueprint(zonemap.blp)
+screens.register_blueprint(volunteer.blp)
 
 
 def init_app(app: Flask) -> None:
@@ -73,4 +74,5 @@ def init_app(app: Flask) -> None:
     auth.limit_sign_ins(app.extensions["sasaeai.limiter"])
     shop.limit_sign_ins(app.extensions["sasaeai.limiter"])
     trial.limit_signups(app.extensions["sasaeai.limiter"])
+    volunteer.limit_sign_ins(app.extensions["sasaeai.limiter"])
     app.register_blueprint(screens)
