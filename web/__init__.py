@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, errors, home, shop, trial
+from web import auth, database, errors, home, settings, shop, trial
 
 csrf = CSRFProtect()
 
@@ -41,6 +41,7 @@ screens.register_blueprint(auth.blp)
 screens.register_blueprint(home.blp)
 screens.register_blueprint(shop.blp)
 screens.register_blueprint(trial.blp)
+screens.register_blueprint(settings.blp)
 
 
 def init_app(app: Flask) -> None:
