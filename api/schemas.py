@@ -717,6 +717,15 @@ def _category_code(required: bool) -> fields.String:
     )
 
 
+class StrictBoolean(fields.Boolean):
+    """true or false only, as JSON Schema's "boolean" has it (marshmallow takes 0, 1, "yes" …)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
 class SkillCreate(Schema):
     code = fields.String(required=True, validate=FullMatch(CATEGORY_CODE_PATTERN))
     label_ja = fields.String(required=True, validate=validate.Length(min=1, max=80))
@@ -738,7 +747,7 @@ def _category_fields(required: bool) -> dict[str, fields.Field]:
             validate=validate.Range(p_low, p_high),
             metadata={"description": "credited per completed task (within the daily cap)"},
         ),
-        "trial_ok": fields.Boolean(
+        "trial_ok": StrictBoolean(
             metadata={"description": "offered to おためし volunteers; false stops offering it"}
         ),
         "required_skills": fields.List(

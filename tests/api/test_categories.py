@@ -70,6 +70,8 @@ def test_only_an_admin_adds_or_changes_categories(api, request, who, make_volunt
         ({"code": "Mimamori"}, "code"),
         ({"required_skills": ["flying"]}, "required_skills"),
         ({"new_skills": [{"code": "watching"}]}, "new_skills"),
+        ({"trial_ok": 0}, "trial_ok"),
+        ({"trial_ok": "yes"}, "trial_ok"),
     ],
 )
 def test_a_category_that_breaks_a_rule_is_refused_with_422(api, admin, change, field):
