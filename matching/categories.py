@@ -212,7 +212,7 @@ def _skills(
             errors.setdefault("new_skills", []).append(f"{code}: listed twice.")
         else:
             chosen[code] = Skill(code=code, label_ja=label)
-            session.add(chosen[code])
     if errors:
         raise InvalidInput("Invalid new skill.", errors)
+    session.add_all(chosen[code] for code in chosen if code not in known)
     return [chosen[code] for code in sorted(chosen)]
