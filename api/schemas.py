@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from matching.categories import CODE_PATTERN as CATEGORY_CODE_PATTERN
+from matching.categories import DURATION_RANGE, POINTS_RANGE
 from matching.models import REQUEST_STATUSES
+from points.point_rules import RULE_RANGES
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 #: Ids are PostgreSQL INTEGERs; a larger number is bad input (422), never an overflow (500).
@@ -652,11 +655,11 @@ class PointRulesOut(Schema):
 
 
 class PointRulesPatch(Schema):
-    daily_cap = Whole(validate=validate.Range(0, 10_000))
-    annual_exchange_cap = Whole(validate=validate.Range(0, 1_000_000))
-    voucher_unit = Whole(validate=validate.Range(1, 100_000))
-    voucher_yen_per_point = Whole(validate=validate.Range(1, 1_000))
-    voucher_valid_days = Whole(validate=validate.Range(1, 3660))
+    daily_cap = Whole(validate=validate.Range(*RULE_RANGES["daily_cap"]))
+    annual_exchange_cap = Whole(validate=validate.Range(*RULE_RANGES["annual_exchange_cap"]))
+    voucher_unit = Whole(validate=validate.Range(*RULE_RANGES["voucher_unit"]))
+    voucher_yen_per_point = Whole(validate=validate.Range(*RULE_RANGES["voucher_yen_per_point"]))
+    voucher_valid_days = Whole(validate=validate.Range(*RULE_RANGES["voucher_valid_days"]))
 
 
 class PointsQuery(PageQuery):
@@ -841,3 +844,64 @@ class SettlementPage(PageMeta):
     total_points = fields.Integer()
     total_yen = fields.Integer(metadata={"description": "the month's settlement (all pages)"})
     shops = fields.List(fields.Nested(SettlementShopOut))
+
+
+# --- task categories, set up by the ward's admin (issue 9) ---------------------------------
+
+
+def _category_code(required: bool) -> fields.String:
+    return fields.String(
+        required=required,
+        validate=FullMatch(CATEGORY_CODE_PATTERN),
+        metadata={"description": "stable once a help request uses it; a-z, 0-9 and _"},
+    )
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only, as JSON Schema's "boolean" has it (marshmallow takes 0, 1, "yes" …)."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class SkillCreate(Schema):
+    code = fields.String(required=True, validate=FullMatch(CATEGORY_CODE_PATTERN))
+    label_ja = fields.String(required=True, validate=validate.Length(min=1, max=80))
+
+
+def _category_fields(required: bool) -> dict[str, fields.Field]:
+    low, high = DURATION_RANGE
+    p_low, p_high = POINTS_RANGE
+    return {
+        "code": _category_code(required),
+        "label_ja": fields.String(
+            required=required,
+            validate=validate.Length(min=1, max=80),
+            metadata={"description": "what SCs and volunteers read, e.g. 見守り"},
+        ),
+        "duration_min": Whole(required=required, validate=validate.Range(low, high)),
+        "points": Whole(
+            required=required,
+            validate=validate.Range(p_low, p_high),
+            metadata={"description": "credited per completed task (within the daily cap)"},
+        ),
+        "trial_ok": StrictBoolean(
+            metadata={"description": "offered to おためし volunteers; false stops offering it"}
+        ),
+        "required_skills": fields.List(
+            fields.String(validate=FullMatch(CATEGORY_CODE_PATTERN)),
+            validate=validate.Length(max=20),
+            metadata={"description": "codes of existing skills"},
+        ),
+        "new_skills": fields.List(
+            fields.Nested(SkillCreate),
+            validate=validate.Length(max=20),
+            metadata={"description": "skills to create; the category requires them too"},
+        ),
+    }
+
+
+CategoryCreate = Schema.from_dict(_category_fields(required=True), name="CategoryCreate")
+CategoryPatch = Schema.from_dict(_category_fields(required=False), name="CategoryPatch")

@@ -18,6 +18,14 @@ RULE_FIELDS = (
     "voucher_yen_per_point",
     "voucher_valid_days",
 )
+#: what each rule may be set to (the API's schema and the settings screen say the same)
+RULE_RANGES: dict[str, tuple[int, int]] = {
+    "daily_cap": (0, 10_000),
+    "annual_exchange_cap": (0, 1_000_000),
+    "voucher_unit": (1, 100_000),
+    "voucher_yen_per_point": (1, 1_000),
+    "voucher_valid_days": (1, 3660),
+}
 
 
 def get_rules(session: Session) -> Rules:
@@ -35,6 +43,13 @@ def update_rules(
     unknown = sorted(set(changes) - set(RULE_FIELDS))
     if unknown:
         raise InvalidInput("Unknown rule.", {name: ["Not a point rule."] for name in unknown})
+    out_of_range = {
+        name: [f"Must be between {low} and {high}."]
+        for name, (low, high) in RULE_RANGES.items()
+        if name in changes and not low <= changes[name] <= high
+    }
+    if out_of_range:
+        raise InvalidInput("A point rule is out of range.", out_of_range)
     row = session.get(PointRule, 1)
     if row is None:
         row = PointRule(id=1, **{k: getattr(calendar.DEFAULT_RULES, k) for k in RULE_FIELDS})

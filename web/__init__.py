@@ -14,7 +14,7 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, dispatch, errors, home, people, shop, trial, volunteer, zonemap
+from web import auth, database, dispatch, errors, home, people, settings, shop, trial, volunteer, zonemap
 
 csrf = CSRFProtect()
 
@@ -45,6 +45,7 @@ screens.register_blueprint(people.blp)
 screens.register_blueprint(dispatch.blp)
 screens.register_blueprint(zonemap.blp)
 screens.register_blueprint(volunteer.blp)
+screens.register_blueprint(settings.blp)
 
 
 def init_app(app: Flask) -> None:

@@ -48,6 +48,12 @@ ROLES = ("coordinator", "admin", "volunteer", "shop")
 
 _SLOT_END = (r"json\.availability\.[0-9]+\.end", r"end must be later than start\.")
 _UNKNOWN_SKILL = (r"json\.skills", r"Unknown skill .*; known: .*")
+_CATEGORY_RULES = [
+    (r"json\.required_skills", r"Unknown skill .*; known: .*"),
+    (r"json\.label_ja", r"A Japanese label of 1 to 80 characters is required\."),
+    (r"json\.new_skills", r".*: listed twice\."),
+    (r"json\.new_skills", r".*: a Japanese label of 1 to 80 characters is required\."),
+]
 
 
 def _place_rules(field: str) -> list[tuple[str, str]]:
@@ -103,6 +109,8 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
     ("POST", "/api/v1/volunteers/{volunteer_id}/vouchers"): [
         (r"json\.points", r"Must be a positive multiple of [0-9]+\."),
     ],
+    ("POST", "/api/v1/categories"): _CATEGORY_RULES,
+    ("PATCH", "/api/v1/categories/{code}"): _CATEGORY_RULES,
     ("POST", "/api/v1/redemptions"): [
         (r"json\.code", r"A voucher code has 16 symbols, like XXXX-XXXX-XXXX-XXXX\."),
         (r"json\.code", r"Not a voucher code: .* never appears in one\."),
