@@ -14,7 +14,19 @@ import os
 from flask import Blueprint, Flask
 from flask_wtf.csrf import CSRFProtect
 
-from web import auth, database, dispatch, errors, home, people, settings, shop, trial, volunteer, zonemap
+from web import (
+    auth,
+    database,
+    dispatch,
+    errors,
+    home,
+    people,
+    settings,
+    shop,
+    trial,
+    volunteer,
+    zonemap,
+)
 
 csrf = CSRFProtect()
 
