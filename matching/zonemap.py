@@ -18,12 +18,11 @@ from __future__ import annotations
 import functools
 import json
 import math
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from matching.geography import Chome, load_chome
+from matching.addresses import Area, areas
 
 _GEOJSON = Path(__file__).parent / "data" / "tokyo23_wards_N03_2021_s1pct.geojson"
 M_PER_DEG_LAT = 111_195.0
@@ -42,15 +41,7 @@ MAX_ASPECT = 1.3
 #: how far the point picker's neighbourhood reaches from its point, each way
 NEIGHBOURHOOD_M = 750.0
 
-# the same rule as matching.places.zone_of_area (kept here so this module stays pure)
-_CHOME_SUFFIX = re.compile(r"[0-9０-９一二三四五六七八九十]+丁目\Z")
-
 Ring = tuple[tuple[float, float], ...]  # (lon, lat) pairs, closed
-
-
-def zone_of(area_name: str) -> str:
-    """The 町名 of a 町丁目 (太子堂4丁目 -> 太子堂), as `matching.places.zone_of_area`."""
-    return _CHOME_SUFFIX.sub("", area_name) or area_name
 
 
 @functools.cache
@@ -89,18 +80,19 @@ def ward_outline(ward: str) -> tuple[Ring, ...]:
     raise ValueError(f"{ward!r} is not one of Tokyo's 23 wards")
 
 
-def zone_chome(ward: str, zone: str | None) -> list[Chome]:
-    """A zone's 町丁目 in the census list (every one of the ward's when zone is None). A zone
-    that is not a 町名 of the ward (a 日常生活圏域 named otherwise) has none."""
-    chome = load_chome(ward)
+def zone_chome(ward: str, zone: str | None) -> list[Area]:
+    """A zone's 町丁目 in the 2024 list, whose 町名 are the zones (every one of the ward's when
+    zone is None). A zone that is not a 町名 of the ward (a 日常生活圏域 named otherwise) has
+    none."""
+    chome = list(areas(ward))
     if zone is None:
         return chome
-    return [c for c in chome if zone_of(c.area_name) == zone]
+    return [c for c in chome if c.town == zone]
 
 
 def ward_zones(ward: str) -> list[str]:
-    """The ward's 町名 in the census list's order, each once."""
-    return list(dict.fromkeys(zone_of(c.area_name) for c in load_chome(ward)))
+    """The ward's 町名 in the 2024 list's order, each once."""
+    return list(dict.fromkeys(c.town for c in areas(ward)))
 
 
 @dataclass(frozen=True)
@@ -198,10 +190,10 @@ def inside(frame: Frame, lat: float, lon: float) -> bool:
     return frame.south <= lat <= frame.north and frame.west <= lon <= frame.east
 
 
-def chome_in(frame: Frame, ward: str | None = None) -> list[Chome]:
+def chome_in(frame: Frame, ward: str | None = None) -> list[Area]:
     """The 町丁目 whose point lies in the frame (of one ward, or of all 23: a neighbourhood by
     a ward's border shows its neighbours' too)."""
-    return [c for c in load_chome(ward) if inside(frame, c.lat, c.lon)]
+    return [c for c in areas(ward) if inside(frame, c.lat, c.lon)]
 
 
 def path_data(frame: Frame, rings: Iterable[Ring]) -> str:

@@ -29,7 +29,7 @@ from markupsafe import Markup, escape
 
 from db import InvalidInput
 from matching import zonemap as geo
-from matching.places import nearest_chome
+from matching.places import nearest_area
 from matching.zone_data import zone_overview
 from points.rules import TOKYO
 from web.auth import current_staff, staff_required
@@ -448,7 +448,7 @@ def _point_asked() -> tuple[float, float] | None:
 def _nearest(lat: float, lon: float) -> tuple[str, str, int] | None:
     """(ward, 町丁目, metres) nearest to a point, or None outside the 23 wards."""
     try:
-        chome = nearest_chome(lat, lon)
+        chome = nearest_area(lat, lon)
     except InvalidInput:  # outside the service area
         return None
     metres = geo.M_PER_DEG_LAT * math.hypot(

@@ -170,7 +170,7 @@ def test_the_zone_s_chome_are_faint_points_named_in_titles_inside_the_view_box()
     svg = the_map(zone_map(ward="世田谷区", zone="太子堂", requests=[], volunteers=[], pairs=[]))
     width, height = view_box(svg)
     dots = [c for c in svg.iter(f"{SVG}circle")]
-    assert [c.findtext(f"{SVG}title") for c in dots] == [f"太子堂{n}丁目" for n in range(1, 6)]
+    assert [c.findtext(f"{SVG}title") for c in dots] == [f"太子堂{n}丁目" for n in "一二三四五"]
     for dot in dots:
         assert 0 < float(dot.get("cx")) < width and 0 < float(dot.get("cy")) < height
         assert float(dot.get("fill-opacity")) < 1
@@ -224,8 +224,8 @@ def test_the_point_picker_centres_its_marker_on_the_point_and_fills_hidden_input
     assert translate(marker) == pytest.approx((width / 2, height / 2), abs=0.1)
     assert svg.get("tabindex") == "0" and svg.get("role") == "img"
     names = {c.get("data-name") for c in svg.iter(f"{SVG}circle") if c.get("data-name")}
-    assert {"太子堂4丁目", "三軒茶屋1丁目"} <= names
-    assert "いちばん近い町丁目: 三軒茶屋1丁目" in markup
+    assert {"太子堂四丁目", "三軒茶屋一丁目"} <= names
+    assert "いちばん近い町丁目: 三軒茶屋一丁目" in markup
     # the data the script needs to turn a tap back into latitude and longitude
     frame = geo.around(35.6432, 139.6710)
     assert f'data-west="{frame.west!r}"' in markup and f'data-scale="{frame.scale!r}"' in markup
@@ -283,7 +283,7 @@ def test_the_picker_s_point_is_checked_against_the_chome_without_javascript(
     make_staff()
     visitor.sign_in("sc-kitazawa")
     page = visitor.get("/map/?zone=太子堂&lat=35.64312&lon=139.66975")
-    assert "この地点にいちばん近い町丁目は 世田谷区太子堂4丁目（代表点から約" in page.text
+    assert "この地点にいちばん近い町丁目は 世田谷区太子堂四丁目（代表点から約" in page.text
     assert 'name="lat" value="35.643120"' in page.text
     outside = visitor.get("/map/?lat=35.4437&lon=139.6380")  # 横浜
     assert "この地点は23区の外です。" in outside.text
