@@ -340,7 +340,7 @@ def point_picker(
         f'<rect width="{_n(frame.width)}" height="{_n(frame.height)}" fill="#e8eef3"/>',
         f'<path d="{geo.path_data(frame, outline)}" fill="#fbfbf7" stroke="#4b5563" '
         f'stroke-width="3" fill-rule="evenodd"/>',
-        _chome_dots(frame, chome, labels=True, size=22.0),
+        _chome_dots(frame, chome, labels=True, size=28.0),
         f'<g class="pointpicker__marker" transform="translate({_n(x)} {_n(y)})" '
         f"data-pointpicker-marker>{marker}</g>",
         "</svg>",
