@@ -21,7 +21,7 @@ from matching.models import (
     Skill,
     Volunteer,
 )
-from matching.places import Place, place_of
+from matching.places import NEIGHBOURHOOD_M, Place, metres, nearest_area, place_of
 
 
 def create_resident(session: Session, **fields: Any) -> Resident:
@@ -61,6 +61,22 @@ def register_resident(
     session.add(resident)
     session.flush()
     return resident, place
+
+
+def move_resident(session: Session, *, resident_id: int, lat: float, lon: float) -> Resident:
+    """Move a resident's point to one an SC picked on the map: the door rather than the
+    町丁目's representative point. It must lie within NEIGHBOURHOOD_M of the 町丁目 the resident
+    was placed in; the zone stays."""
+    resident = get_resident(session, resident_id=resident_id)
+    area = nearest_area(resident.lat, resident.lon)
+    if metres(area.lat, area.lon, lat, lon) > NEIGHBOURHOOD_M:
+        raise InvalidInput(
+            "The point is too far from the resident's 町丁目.",
+            {"lat": [f"{area.label}から1.5 km 以内の地点を選んでください。"]},
+        )
+    resident.lat, resident.lon = lat, lon
+    session.flush()
+    return resident
 
 
 def get_resident(session: Session, *, resident_id: int) -> Resident:

@@ -12,9 +12,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 from sqlalchemy import func, select
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
@@ -28,6 +40,7 @@ from web import dispatch_text as text
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
+from web.zonemap import MapPair, MapRequest, MapVolunteer, zone_map
 
 blp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -141,6 +154,38 @@ def _scope_args(form: ScopeForm) -> dict[str, str]:
     }
 
 
+def _map(
+    zone: str | None,
+    requests: Sequence[HelpRequest],
+    volunteers: Sequence[Volunteer],
+    pairs: Sequence[Assignment] = (),
+) -> Markup:
+    """The zone's map: the requests at their residents' points, the volunteers, and a line for
+    each proposed (dashed) or accepted (solid) pair."""
+    drawn = [
+        MapRequest(
+            id=r.id,
+            label=f"依頼{r.id}",
+            lat=r.resident.lat,
+            lon=r.resident.lon,
+            detail=f"{r.category.label_ja}、{text.window(r.window_start, r.window_end)}",
+        )
+        for r in {r.id: r for r in requests}.values()
+    ]
+    people = [
+        MapVolunteer(id=v.id, label=v.name, lat=v.lat, lon=v.lon, trial=v.status == "trial")
+        for v in {v.id: v for v in volunteers}.values()
+    ]
+    lines = [
+        MapPair(request_id=a.help_request_id, volunteer_id=a.volunteer_id, status=a.status)
+        for a in pairs
+        if a.status in ("proposed", "accepted")
+    ]
+    return zone_map(
+        ward=current_app.config["WARD"], zone=zone, requests=drawn, volunteers=people, pairs=lines
+    )
+
+
 def _staff() -> User:
     staff = current_staff()
     if staff is None:  # pragma: no cover - staff_required let only staff in
@@ -154,6 +199,7 @@ def board_page() -> Any:
     form = _scope_form(request.args)
     requests_: list[HelpRequest] = []
     candidates: list[board.Candidate] = []
+    drawing = None
     valid = form.validate()
     if valid:
         zone, day, window_from, window_to = form.scope()
@@ -162,6 +208,7 @@ def board_page() -> Any:
             session, zone=zone, window_from=window_from, window_to=window_to
         )
         candidates = board.volunteers_for_day(session, zone=zone, day=day, requests=requests_)
+        drawing = _map(zone, requests_, [c.volunteer for c in candidates])
     body = render_template(
         "dispatch_board.html",
         staff=_staff(),
@@ -169,6 +216,7 @@ def board_page() -> Any:
         valid=valid,
         requests=requests_,
         candidates=candidates,
+        drawing=drawing,
         scope=_scope_args(form),
         now=utcnow(),
         text=text,
@@ -235,12 +283,19 @@ def run_page(run_id: int) -> Any:
     }
     live = [a for a in assignments if a.status in ("proposed", "accepted", "completed")]
     ended = [a for a in assignments if a not in live]
+    drawing = _map(
+        match_run.zone,
+        [a.help_request for a in live] + list(unmatched_requests.values()),
+        [volunteers[a.volunteer_id] for a in live],
+        live,
+    )
     return render_template(
         "dispatch_run.html",
         staff=_staff(),
         run=match_run,
         live=live,
         ended=ended,
+        drawing=drawing,
         volunteers=volunteers,
         unmatched=[(u, unmatched_requests.get(u["help_request_id"])) for u in match_run.unmatched],
         points=points_credited([a.id for a in assignments if a.status == "completed"]),

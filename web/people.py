@@ -37,6 +37,7 @@ from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
 from web.trial import CheckboxesField, Select, SlotForm
+from web.zonemap import point_picker
 
 blp = Blueprint("people", __name__)
 
@@ -314,11 +315,33 @@ def resident(resident_id: int) -> Any:
         "people_resident.html",
         staff=current_staff(),
         person=person,
+        picker=point_picker(ward=_picker_ward(), lat=person.lat, lon=person.lon),
         area=_area_label(person.lat, person.lon),
         requests=directory.requests_of(session, resident_id=resident_id),
         status_names=REQUEST_STATUS,
         when=when,
     )
+
+
+def _picker_ward() -> str:
+    return str(current_app.config["WARD"])
+
+
+@blp.post("/residents/<int:resident_id>/point")
+@staff_required("coordinator")
+def move_resident(resident_id: int) -> Any:
+    """The point picked on the resident's map (their door rather than the 町丁目's point)."""
+    lat, lon = _point(request.form.get("lat")), _point(request.form.get("lon"))
+    if lat is None or lon is None:
+        flash("地図の地点を読み取れませんでした。もう一度選んでください。", "error")
+    else:
+        try:
+            services.move_resident(get_session(), resident_id=resident_id, lat=lat, lon=lon)
+        except InvalidInput as refused:
+            flash(refused.errors["lat"][0], "error")
+        else:
+            flash("地点を直しました。", "success")
+    return redirect(url_for("web.people.resident", resident_id=resident_id) + "#point", code=303)
 
 
 @blp.get("/volunteers")
@@ -372,6 +395,7 @@ def volunteer(volunteer_id: int) -> Any:
         assignment_status=ASSIGNMENT_STATUS,
         when=when,
         age=dt.datetime.now(TOKYO).year - person.birth_year,
+        today=dt.datetime.now(TOKYO).date().isoformat(),
     )
 
 
