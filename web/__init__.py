@@ -8,7 +8,6 @@ them one request session, CSRF checks on every form, and error pages in Japanese
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 
 from flask import Blueprint, Flask
@@ -21,6 +20,7 @@ from web import (
     errors,
     home,
     people,
+    sessions,
     settings,
     shop,
     trial,
@@ -69,9 +69,8 @@ def init_app(app: Flask) -> None:
     config["SESSION_COOKIE_HTTPONLY"] = True
     if config.get("SESSION_COOKIE_SAMESITE") is None:
         config["SESSION_COOKIE_SAMESITE"] = "Lax"
-    # a staff sign-in lasts a working day, then they sign in again
-    hours = float(config.setdefault("STAFF_SESSION_HOURS", 10))
-    config["PERMANENT_SESSION_LIFETIME"] = dt.timedelta(hours=hours)
+    # staff: a working day; volunteers and shops: weeks on their own devices
+    sessions.configure(app)
     # failed sign-ins per client address (successes are not counted)
     config.setdefault(
         "SIGNIN_RATE_LIMIT", os.environ.get("SIGNIN_RATE_LIMIT", "5 per minute;20 per hour")

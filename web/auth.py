@@ -27,6 +27,7 @@ from werkzeug.exceptions import HTTPException
 
 from access.models import User
 from access.passwords import authenticate
+from web import sessions
 from web.database import get_session
 from web.errors import error_page, retry_headers
 from web.forms import SignInForm
@@ -63,7 +64,7 @@ def current_staff() -> User | None:
         return staff
     staff = None
     user_id, key = cookie.get("staff_id"), cookie.get("staff_key")
-    if isinstance(user_id, int) and isinstance(key, str):
+    if isinstance(user_id, int) and isinstance(key, str) and sessions.staff_fresh():
         user = get_session().get(User, user_id)
         if (
             user is not None
@@ -114,12 +115,11 @@ def login() -> Any:
     if form.validate_on_submit():
         user = authenticate(get_session(), name=form.name.data, password=form.password.data)
         if user is not None:
-            # a fresh cookie: nothing from before signing in carries over (session fixation)
-            cookie.clear()
+            # a browser-session cookie (closing the browser of a shared PC signs out), and
+            # over STAFF_SESSION_HOURS after signing in (web.sessions)
+            sessions.begin(persistent=False)
             cookie["staff_id"] = user.id
             cookie["staff_key"] = _session_key(user)
-            # a browser-session cookie (closing the browser of a shared PC signs out); the
-            # signature still expires STAFF_SESSION_HOURS after signing in
             return redirect(_safe_next(request.args.get("next")), code=303)
         failed = True
     elif current_staff() is not None and request.method == "GET":

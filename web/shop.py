@@ -41,6 +41,7 @@ from points import codes, settlement
 from points import rules as calendar
 from points.models import Redemption, Shop, Voucher
 from points.redemption import redeem
+from web import sessions
 from web.database import get_session
 from web.errors import error_page, retry_headers
 from web.forms import Form, max_length, required
@@ -117,7 +118,11 @@ def current_shop() -> Shop | None:
         return shop
     shop = None
     token_id, key = cookie.get("shop_token_id"), cookie.get("shop_key")
-    if isinstance(token_id, int) and isinstance(key, str):
+    if (
+        isinstance(token_id, int)
+        and isinstance(key, str)
+        and sessions.persistent_fresh("SHOP_SESSION_DAYS")
+    ):
         token = get_session().get(ApiToken, token_id)
         if (
             token is not None
@@ -151,7 +156,7 @@ def login() -> Any:
         token = _shop_token(form.key.data)
         if token is not None:
             # a fresh cookie: a staff sign-in on this browser ends here (and nothing carries over)
-            cookie.clear()
+            sessions.begin(persistent=True)
             cookie["shop_token_id"] = token.id
             cookie["shop_key"] = _session_key(token)
             return redirect(url_for("web.shop.counter"), code=303)

@@ -58,6 +58,7 @@ from matching.models import Assignment, Volunteer
 from points import balances, vouchers
 from points.models import Transfer, Voucher
 from points.rules import TOKYO
+from web import sessions
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.errors import error_page, retry_headers
@@ -145,7 +146,7 @@ def _session_key(volunteer_id: int, via: str, credential_hash: str) -> str:
 
 def _sign_in(volunteer_id: int, via: str, credential_hash: str) -> None:
     # a fresh cookie: a staff or shop sign-in on this browser ends here (session fixation too)
-    cookie.clear()
+    sessions.begin(persistent=True)
     cookie["volunteer_id"] = volunteer_id
     cookie["volunteer_via"] = via
     cookie["volunteer_key"] = _session_key(volunteer_id, via, credential_hash)
@@ -181,7 +182,12 @@ def current_volunteer() -> Volunteer | None:
     found = None
     volunteer_id = cookie.get("volunteer_id")
     via, key = cookie.get("volunteer_via"), cookie.get("volunteer_key")
-    if isinstance(volunteer_id, int) and isinstance(via, str) and isinstance(key, str):
+    if (
+        isinstance(volunteer_id, int)
+        and isinstance(via, str)
+        and isinstance(key, str)
+        and sessions.persistent_fresh("VOLUNTEER_SESSION_DAYS")
+    ):
         credential = _credential_hash(volunteer_id, via)
         if credential is not None and hmac.compare_digest(
             _session_key(volunteer_id, via, credential), key
