@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request, url_for
 from flask_wtf.csrf import CSRFProtect
 
 from web import (
@@ -45,6 +45,25 @@ def _check_csrf() -> None:
     # every POST, PUT, PATCH or DELETE under the screens carries the form's token; the JSON API
     # (bearer tokens, no cookies) is outside this blueprint and is not asked for one
     csrf.protect()
+
+
+@screens.app_context_processor
+def _home() -> dict[str, str]:
+    return {"home_url": home_url()}
+
+
+def home_url() -> str:
+    """Where the site's name and an error page lead: the home of whoever is looking (a shop's
+    counter, a volunteer's page, the public signup form), not the staff pages' sign-in."""
+    section = (request.blueprint or "").rsplit(".", 1)[-1]
+    path = request.path
+    if section == "shop":
+        return url_for("web.shop.counter")
+    if section == "volunteer" and not path.startswith("/me/links/"):
+        return url_for("web.volunteer.index")
+    if section == "trial":
+        return url_for("web.trial.signup")
+    return url_for("web.home.index")
 
 
 database.register(screens)

@@ -112,3 +112,20 @@ def test_a_volunteer_s_page_leads_to_their_sign_in_link_and_day_sheet(visitor, s
     sheet = html.split(f"/dispatch/sheet/{nearest.id}/", 1)[1].split('"', 1)[0]
     assert visitor.get(f"/dispatch/sheet/{nearest.id}/{sheet}").status_code == 200
     assert DAY  # the sheet of another day is one edit of the address away
+
+
+def _site_name_link(html: str) -> str:
+    return html.split('class="site-header__name" href="', 1)[1].split('"', 1)[0]
+
+
+def test_the_site_s_name_leads_each_visitor_to_their_own_first_page(visitor, make_volunteer):
+    assert _site_name_link(visitor.get("/trial").text) == "/trial"
+    assert _site_name_link(visitor.get("/shop/login").text) == "/shop/"
+    assert _site_name_link(visitor.get("/me/sign-in").text) == "/me/"
+    assert _site_name_link(visitor.get("/login").text) == "/"
+    page = visitor.get("/me/link/not-a-real-token")
+    gone = visitor.client.post(
+        "/me/link/not-a-real-token", data={"csrf_token": csrf_token(page.text)}
+    )
+    assert gone.status_code == 404
+    assert _site_name_link(gone.text) == "/me/"
