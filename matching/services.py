@@ -30,6 +30,10 @@ def create_resident(session: Session, **fields: Any) -> Resident:
     return resident
 
 
+#: residents.address is a String(200)
+ADDRESS_MAX = 200
+
+
 def register_resident(
     session: Session,
     *,
@@ -57,6 +61,11 @@ def register_resident(
         area=area,
         keep_point_within_m=keep_point_within_m,
     )
+    if area and place.area is not None and place.area.area_name not in address:
+        # picked from a list (a postcode alone, a 町名 without its 丁目): the address a
+        # volunteer reads then names the 町丁目 too, after what the resident said
+        named = f"{address}（{place.area.label}）"
+        address = named if len(named) <= ADDRESS_MAX else address
     resident = Resident(address=address, lat=place.lat, lon=place.lon, zone=place.zone, **fields)
     session.add(resident)
     session.flush()

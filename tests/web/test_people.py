@@ -96,6 +96,8 @@ def test_an_address_that_narrows_to_several_chome_offers_them_to_pick(sc: Visito
     assert picked.status_code == 303
     resident = newest(session)
     assert (resident.lat, resident.lon, resident.zone) == (TAISHIDO_4.lat, TAISHIDO_4.lon, "太子堂")
+    # what a volunteer will read names the 町丁目, not only the postcode that was said
+    assert resident.address == "〒154-0004（世田谷区太子堂四丁目）"
 
 
 @pytest.mark.parametrize(
