@@ -74,6 +74,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     # every table the app touches must be mapped before the first query
     import access.models  # noqa: F401
     import matching.models  # noqa: F401
+    import notify.models  # noqa: F401
     import points.models  # noqa: F401
 
     engine = app.config.get("ENGINE") or make_engine(app.config["DATABASE_URL"])

@@ -129,7 +129,8 @@ def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, 
 
 
 def register_commands(app: Flask) -> None:
+    from api.notify_cli import notify_cli
     from api.points_cli import points_cli
 
-    for group in (users, db_cli, demo, points_cli):
+    for group in (users, db_cli, demo, points_cli, notify_cli):
         app.cli.add_command(group)

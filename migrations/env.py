@@ -8,6 +8,7 @@ from alembic import context
 
 import access.models  # noqa: F401  (registers tables)
 import matching.models  # noqa: F401
+import notify.models  # noqa: F401
 import points.models  # noqa: F401
 from db import Base, default_database_url, make_engine
 

@@ -1,0 +1,43 @@
+"""Command-line tasks of the notifications outbox (sending from cron; safe to run again)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.orm import Session
+
+notify_cli = AppGroup("notify", help="お知らせ: the outbox of messages to volunteers.")
+
+
+def _session() -> Session:
+    session: Session = current_app.extensions["sasaeai.sessionmaker"]()
+    return session
+
+
+@notify_cli.command("send")
+@click.option("--limit", default=100, show_default=True, help="Send at most this many.")
+def send(limit: int) -> None:
+    """Send the messages that are due, each at most once (SMTP_HOST set: SMTP, else the log)."""
+    from notify.outbox import send_due
+    from notify.senders import sender_from_env
+
+    sender = sender_from_env(os.environ)
+    with _session() as session:
+        report = send_due(session, sender=sender, now=dt.datetime.now(dt.UTC), limit=limit)
+    click.echo(
+        f"Sent {report.sent}; {report.retrying} to retry later; {report.failed} failed for good."
+    )
+
+
+@notify_cli.command("remind")
+def remind() -> None:
+    """Enqueue the day-before reminders of tomorrow's accepted tasks (safe to run again)."""
+    from notify.events import enqueue_reminders
+
+    with _session() as session, session.begin():
+        enqueued = enqueue_reminders(session, now=dt.datetime.now(dt.UTC))
+    click.echo(f"{len(enqueued)} reminders in the outbox for tomorrow.")

@@ -1,0 +1,1 @@
+"""Notifications: one outbox table for every message to a person, pluggable senders."""

@@ -1,0 +1,127 @@
+"""The messages of the SC's week, each enqueued once per event by its key: a task proposed, a
+task cancelled, the day-before reminder, the thanks after a おためし volunteer's first task.
+
+A volunteer is written to at the e-mail address in their contact; one without an address gets
+no message (None): the SC phones them, as today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from matching.models import Assignment, HelpRequest, Volunteer
+from notify.models import Notification
+from notify.outbox import enqueue
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+_WEEKDAYS = "月火水木金土日"
+
+
+def email_of(volunteer: Volunteer) -> str | None:
+    """The volunteer's e-mail address, if their contact is one."""
+    contact = (volunteer.contact or "").strip()
+    return contact if "@" in contact and " " not in contact else None
+
+
+def when_ja(start: dt.datetime, end: dt.datetime) -> str:
+    """A window in plain Japanese, Tokyo time: 12月1日（火）7:00〜8:30."""
+    s, e = start.astimezone(TOKYO), end.astimezone(TOKYO)
+    return f"{s.month}月{s.day}日（{_WEEKDAYS[s.weekday()]}）{s:%-H:%M}〜{e:%-H:%M}"
+
+
+def _about(assignment: Assignment, volunteer: Volunteer) -> dict[str, str]:
+    request = assignment.help_request
+    return {
+        "name": volunteer.name,
+        "category": request.category.label_ja,
+        "when": when_ja(request.window_start, request.window_end),
+        "zone": request.resident.zone or "お近く",
+    }
+
+
+def _enqueue_for(
+    session: Session, *, assignment: Assignment, kind: str, template: str
+) -> Notification | None:
+    volunteer = session.get(Volunteer, assignment.volunteer_id)
+    assert volunteer is not None  # noqa: S101 - a foreign key
+    to = email_of(volunteer)
+    if to is None:
+        return None
+    notification, _ = enqueue(
+        session,
+        kind=kind,
+        key=f"{kind}:assignment:{assignment.id}",
+        to=to,
+        template=template,
+        context=_about(assignment, volunteer),
+        volunteer_id=volunteer.id,
+    )
+    return notification
+
+
+def enqueue_task_proposed(session: Session, *, assignment_id: int) -> Notification | None:
+    """Tell the volunteer they have been proposed a task (once per proposal)."""
+    assignment = session.get_one(Assignment, assignment_id)
+    return _enqueue_for(
+        session, assignment=assignment, kind="task_proposed", template="task_proposed"
+    )
+
+
+def enqueue_task_cancelled(session: Session, *, assignment_id: int) -> Notification | None:
+    """Tell the volunteer their task was cancelled (once per assignment)."""
+    assignment = session.get_one(Assignment, assignment_id)
+    return _enqueue_for(
+        session, assignment=assignment, kind="task_cancelled", template="task_cancelled"
+    )
+
+
+def enqueue_trial_thanks(session: Session, *, assignment_id: int) -> Notification | None:
+    """Thank a おためし volunteer for their first task (once per volunteer)."""
+    assignment = session.get_one(Assignment, assignment_id)
+    volunteer = session.get_one(Volunteer, assignment.volunteer_id)
+    to = email_of(volunteer)
+    if to is None:
+        return None
+    notification, _ = enqueue(
+        session,
+        kind="trial_thanks",
+        key=f"trial_thanks:volunteer:{volunteer.id}",
+        to=to,
+        template="trial_thanks",
+        context=_about(assignment, volunteer),
+        volunteer_id=volunteer.id,
+    )
+    return notification
+
+
+def enqueue_reminders(session: Session, *, now: dt.datetime) -> list[Notification]:
+    """Remind each volunteer of their accepted tasks tomorrow (Tokyo); safe to run again."""
+    today = now.astimezone(TOKYO).date()
+    first = dt.datetime.combine(today + dt.timedelta(days=1), dt.time(), TOKYO)
+    last = first + dt.timedelta(days=1)
+    assignments = session.scalars(
+        select(Assignment)
+        .join(HelpRequest, HelpRequest.id == Assignment.help_request_id)
+        .where(
+            Assignment.status == "accepted",
+            HelpRequest.window_start >= first,
+            HelpRequest.window_start < last,
+        )
+        .options(
+            selectinload(Assignment.help_request).selectinload(HelpRequest.category),
+            selectinload(Assignment.help_request).selectinload(HelpRequest.resident),
+        )
+        .order_by(Assignment.id)
+    ).all()
+    enqueued = []
+    for assignment in assignments:
+        notification = _enqueue_for(
+            session, assignment=assignment, kind="reminder", template="reminder"
+        )
+        if notification is not None:
+            enqueued.append(notification)
+    return enqueued
