@@ -21,21 +21,27 @@ def _session() -> Session:
 @notify_cli.command("send")
 @click.option("--limit", default=100, show_default=True, help="Send at most this many.")
 def send(limit: int) -> None:
-    """Send the messages that are due, each at most once (SMTP_HOST set: SMTP, else the log)."""
+    """Enqueue news of proposals and cancellations, then send what is due, each at most once
+    (SMTP_HOST set: by SMTP, else to the log). Run every few minutes from cron."""
+    from notify.events import enqueue_events
     from notify.outbox import send_due
     from notify.senders import sender_from_env
 
     sender = sender_from_env(os.environ)
     with _session() as session:
+        with session.begin():
+            news = enqueue_events(session, now=dt.datetime.now(dt.UTC))
         report = send_due(session, sender=sender, now=dt.datetime.now(dt.UTC), limit=limit)
     click.echo(
-        f"Sent {report.sent}; {report.retrying} to retry later; {report.failed} failed for good."
+        f"Enqueued {news['task_proposed']} proposals and {news['task_cancelled']} cancellations."
+        f" Sent {report.sent}; {report.retrying} to retry later; {report.failed} failed for good."
     )
 
 
 @notify_cli.command("remind")
 def remind() -> None:
-    """Enqueue the day-before reminders of tomorrow's accepted tasks (safe to run again)."""
+    """Enqueue the day-before reminders of tomorrow's accepted tasks (safe to run again; run
+    once in the afternoon from cron, `notify send` then sends them)."""
     from notify.events import enqueue_reminders
 
     with _session() as session, session.begin():

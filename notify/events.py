@@ -3,14 +3,20 @@ task cancelled, the day-before reminder, the thanks after a おためし volunte
 
 A volunteer is written to at the e-mail address in their contact; one without an address gets
 no message (None): the SC phones them, as today.
+
+Proposals and cancellations are found by enqueue_events(), run by `notify send` before it sends:
+the outbox reads what dispatch did (recent proposed and cancelled assignments without their
+message) rather than dispatch calling it, so matching stays below notify and every way a task
+is proposed or withdrawn (a match run, an override, a cancelled request, either face) is covered.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import String, and_, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.models import Assignment, HelpRequest, Volunteer
@@ -96,6 +102,54 @@ def enqueue_trial_thanks(session: Session, *, assignment_id: int) -> Notificatio
         volunteer_id=volunteer.id,
     )
     return notification
+
+
+#: Events older than this are history, not news: a first run on old data writes to no one.
+LOOKBACK = dt.timedelta(hours=48)
+
+
+def _unannounced(kind: str) -> Any:
+    """No message of this kind exists for the assignment (its dedupe key)."""
+    key = literal(f"{kind}:assignment:") + cast(Assignment.id, String)
+    return ~exists().where(Notification.dedupe_key == key)
+
+
+def _with_email() -> Any:
+    return exists().where(
+        and_(Volunteer.id == Assignment.volunteer_id, Volunteer.contact.like("%@%"))
+    )
+
+
+def enqueue_events(
+    session: Session, *, now: dt.datetime, lookback: dt.timedelta = LOOKBACK
+) -> dict[str, int]:
+    """Enqueue 'proposed' and 'cancelled' for recent assignments whose task is still ahead."""
+    since = now - lookback
+    found = {
+        # still waiting for an answer: one accepted by phone meanwhile needs no message
+        "task_proposed": select(Assignment.id).where(
+            Assignment.status == "proposed",
+            Assignment.created_at >= since,
+            _unannounced("task_proposed"),
+        ),
+        # withdrawn after the volunteer knew of it (accepted, or told it was proposed)
+        "task_cancelled": select(Assignment.id).where(
+            Assignment.status == "cancelled",
+            Assignment.ended_at >= since,
+            or_(Assignment.accepted_at.is_not(None), ~_unannounced("task_proposed")),
+            _unannounced("task_cancelled"),
+        ),
+    }
+    counts = {}
+    for kind, stmt in found.items():
+        ids = session.scalars(
+            stmt.join(HelpRequest, HelpRequest.id == Assignment.help_request_id)
+            .where(HelpRequest.window_start > now, _with_email())
+            .order_by(Assignment.id)
+        ).all()
+        helper = enqueue_task_proposed if kind == "task_proposed" else enqueue_task_cancelled
+        counts[kind] = sum(helper(session, assignment_id=i) is not None for i in ids)
+    return counts
 
 
 def enqueue_reminders(session: Session, *, now: dt.datetime) -> list[Notification]:

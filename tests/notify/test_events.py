@@ -6,9 +6,11 @@ import datetime as dt
 
 from sqlalchemy import select
 
+from matching import dispatch
 from matching.models import Assignment
 from notify.events import (
     TOKYO,
+    enqueue_events,
     enqueue_reminders,
     enqueue_task_cancelled,
     enqueue_task_proposed,
@@ -115,3 +117,41 @@ def test_a_trial_volunteer_is_thanked_once(session, make_volunteer, make_help_re
     second = task(session, make_help_request, volunteer, start=start, status="completed")
     assert enqueue_trial_thanks(session, assignment_id=second.id).id == thanks.id
     assert "ありがとうございました" in thanks.subject
+
+
+def test_news_of_proposals_is_read_from_dispatch_once(session, make_volunteer, make_help_request):
+    now = dt.datetime.now(dt.UTC)
+    ahead = dt.datetime.now(TOKYO) + dt.timedelta(days=2)
+    with_mail, _ = make_volunteer(contact="ichiro@example.jp")
+    by_phone, _ = make_volunteer(name="電話 だけ", contact="090-1234-5678")
+    fresh = task(session, make_help_request, with_mail, start=ahead, status="proposed")
+    task(session, make_help_request, by_phone, start=ahead, status="proposed")
+    old = task(session, make_help_request, with_mail, start=ahead, status="proposed")
+    old.created_at = now - dt.timedelta(days=3)
+    task(session, make_help_request, with_mail, start=ahead, status="accepted")
+    session.flush()
+
+    assert enqueue_events(session, now=now) == {"task_proposed": 1, "task_cancelled": 0}
+    assert [n.dedupe_key for n in outbox(session)] == [f"task_proposed:assignment:{fresh.id}"]
+    assert enqueue_events(session, now=now) == {"task_proposed": 0, "task_cancelled": 0}
+
+
+def test_a_withdrawal_is_news_only_to_a_volunteer_who_knew(
+    session, make_volunteer, make_help_request
+):
+    ahead = dt.datetime.now(TOKYO) + dt.timedelta(days=2)
+    volunteer, _ = make_volunteer(contact="ichiro@example.jp")
+    told = task(session, make_help_request, volunteer, start=ahead, status="proposed")
+    enqueue_events(session, now=dt.datetime.now(dt.UTC))
+    untold = task(session, make_help_request, volunteer, start=ahead, status="proposed")
+    dispatch.withdraw(session, assignment_id=told.id)
+    dispatch.withdraw(session, assignment_id=untold.id)
+
+    assert enqueue_events(session, now=dt.datetime.now(dt.UTC)) == {
+        "task_proposed": 0,
+        "task_cancelled": 1,
+    }
+    assert [n.dedupe_key for n in outbox(session)] == [
+        f"task_proposed:assignment:{told.id}",
+        f"task_cancelled:assignment:{told.id}",
+    ]

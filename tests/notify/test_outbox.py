@@ -218,3 +218,23 @@ def test_two_senders_at_once_send_each_message_once(engine):
     finally:
         with engine.begin() as conn:
             conn.execute(delete(Notification).where(Notification.dedupe_key.in_(keys)))
+
+
+class Crashing:
+    """The process dies while handing the message over: did it go? Nobody knows."""
+
+    def send(self, message: Message) -> None:
+        raise KeyboardInterrupt
+
+
+def test_a_sender_that_dies_mid_send_never_sends_that_message_again(session):
+    notification = proposed(session)
+    with pytest.raises(KeyboardInterrupt):
+        send_due(session, sender=Crashing(), now=NOW)
+    session.rollback()  # what a new process sees: the claim was committed before the send
+    session.refresh(notification)
+    assert (notification.status, notification.attempts) == ("sending", 1)
+
+    sender = LogSender()
+    assert send_due(session, sender=sender, now=NOW + dt.timedelta(days=1)).sent == 0
+    assert sender.sent == []
