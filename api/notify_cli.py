@@ -33,7 +33,8 @@ def send(limit: int) -> None:
             news = enqueue_events(session, now=dt.datetime.now(dt.UTC))
         report = send_due(session, sender=sender, now=dt.datetime.now(dt.UTC), limit=limit)
     click.echo(
-        f"Enqueued {news['task_proposed']} proposals and {news['task_cancelled']} cancellations."
+        f"Enqueued {news['task_proposed']} proposals, {news['task_cancelled']} cancellations"
+        f" and {news['trial_thanks']} thanks."
         f" Sent {report.sent}; {report.retrying} to retry later; {report.failed} failed for good."
     )
 

@@ -123,7 +123,8 @@ def _with_email() -> Any:
 def enqueue_events(
     session: Session, *, now: dt.datetime, lookback: dt.timedelta = LOOKBACK
 ) -> dict[str, int]:
-    """Enqueue 'proposed' and 'cancelled' for recent assignments whose task is still ahead."""
+    """Enqueue 'proposed' and 'cancelled' for recent assignments whose task is still ahead, and
+    the thanks after a おためし volunteer's first completed task."""
     since = now - lookback
     found = {
         # still waiting for an answer: one accepted by phone meanwhile needs no message
@@ -140,7 +141,7 @@ def enqueue_events(
             _unannounced("task_cancelled"),
         ),
     }
-    counts = {}
+    counts: dict[str, int] = {"trial_thanks": _thank_trial_volunteers(session, since=since)}
     for kind, stmt in found.items():
         ids = session.scalars(
             stmt.join(HelpRequest, HelpRequest.id == Assignment.help_request_id)
@@ -150,6 +151,36 @@ def enqueue_events(
         helper = enqueue_task_proposed if kind == "task_proposed" else enqueue_task_cancelled
         counts[kind] = sum(helper(session, assignment_id=i) is not None for i in ids)
     return counts
+
+
+def _thank_trial_volunteers(session: Session, *, since: dt.datetime) -> int:
+    """Thank each おためし volunteer whose first task was completed lately (once per volunteer)."""
+    earlier = Assignment.__table__.alias("earlier")
+    thanked_key = literal("trial_thanks:volunteer:") + cast(Assignment.volunteer_id, String)
+    firsts = session.scalars(
+        select(Assignment.id)
+        .join(Volunteer, Volunteer.id == Assignment.volunteer_id)
+        .where(
+            Assignment.status == "completed",
+            Assignment.completed_at >= since,
+            Volunteer.status == "trial",
+            Volunteer.contact.like("%@%"),
+            ~exists().where(
+                earlier.c.volunteer_id == Assignment.volunteer_id,
+                earlier.c.status == "completed",
+                or_(
+                    earlier.c.completed_at < Assignment.completed_at,
+                    and_(
+                        earlier.c.completed_at == Assignment.completed_at,
+                        earlier.c.id < Assignment.id,
+                    ),
+                ),
+            ),
+            ~exists().where(Notification.dedupe_key == thanked_key),
+        )
+        .order_by(Assignment.id)
+    ).all()
+    return sum(enqueue_trial_thanks(session, assignment_id=i) is not None for i in firsts)
 
 
 def enqueue_reminders(session: Session, *, now: dt.datetime) -> list[Notification]:

@@ -131,9 +131,17 @@ def test_news_of_proposals_is_read_from_dispatch_once(session, make_volunteer, m
     task(session, make_help_request, with_mail, start=ahead, status="accepted")
     session.flush()
 
-    assert enqueue_events(session, now=now) == {"task_proposed": 1, "task_cancelled": 0}
+    assert enqueue_events(session, now=now) == {
+        "trial_thanks": 0,
+        "task_proposed": 1,
+        "task_cancelled": 0,
+    }
     assert [n.dedupe_key for n in outbox(session)] == [f"task_proposed:assignment:{fresh.id}"]
-    assert enqueue_events(session, now=now) == {"task_proposed": 0, "task_cancelled": 0}
+    assert enqueue_events(session, now=now) == {
+        "trial_thanks": 0,
+        "task_proposed": 0,
+        "task_cancelled": 0,
+    }
 
 
 def test_a_withdrawal_is_news_only_to_a_volunteer_who_knew(
@@ -148,6 +156,7 @@ def test_a_withdrawal_is_news_only_to_a_volunteer_who_knew(
     dispatch.withdraw(session, assignment_id=untold.id)
 
     assert enqueue_events(session, now=dt.datetime.now(dt.UTC)) == {
+        "trial_thanks": 0,
         "task_proposed": 0,
         "task_cancelled": 1,
     }
@@ -155,3 +164,24 @@ def test_a_withdrawal_is_news_only_to_a_volunteer_who_knew(
         f"task_proposed:assignment:{told.id}",
         f"task_cancelled:assignment:{told.id}",
     ]
+
+
+def test_a_trial_volunteers_first_completed_task_brings_thanks_once(
+    session, make_volunteer, make_help_request
+):
+    ahead = dt.datetime.now(TOKYO) + dt.timedelta(days=1)
+    newcomer, _ = make_volunteer(status="trial", contact="new@example.jp")
+    regular, _ = make_volunteer(contact="regular@example.jp")
+    first = task(session, make_help_request, newcomer, start=ahead)
+    second = task(session, make_help_request, newcomer, start=ahead + dt.timedelta(hours=2))
+    usual = task(session, make_help_request, regular, start=ahead)
+    for assignment in (first, second, usual):
+        dispatch.complete(session, assignment_id=assignment.id)
+
+    assert enqueue_events(session, now=dt.datetime.now(dt.UTC))["trial_thanks"] == 1
+    [thanks] = outbox(session)
+    assert (thanks.dedupe_key, thanks.recipient) == (
+        f"trial_thanks:volunteer:{newcomer.id}",
+        "new@example.jp",
+    )
+    assert enqueue_events(session, now=dt.datetime.now(dt.UTC))["trial_thanks"] == 0

@@ -34,7 +34,7 @@ def test_send_delivers_by_smtp_when_configured_and_only_once(
 
     first = runner.invoke(args=["notify", "send"])
     assert first.exit_code == 0, first.output
-    assert "Enqueued 0 proposals and 0 cancellations. Sent 1;" in first.output
+    assert "Enqueued 0 proposals, 0 cancellations and 0 thanks. Sent 1;" in first.output
     again = runner.invoke(args=["notify", "send"])
     assert "Sent 0;" in again.output
 
