@@ -347,6 +347,9 @@ class VolunteerOut(Schema):
     contact = fields.String(allow_none=True)
     created_at = LocalDateTime()
     registered_at = LocalDateTime(allow_none=True)
+    registered_by_id = fields.Integer(
+        allow_none=True, metadata={"description": "the SC who converted them from trial"}
+    )
 
 
 class VolunteerQuery(PageQuery):

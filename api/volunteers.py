@@ -8,7 +8,7 @@ from flask import current_app
 from flask_smorest import Blueprint, abort
 
 from api import get_session
-from api.auth import ensure_staff_or_volunteer, require
+from api.auth import ensure_staff_or_volunteer, principal, require
 from api.residents import ADDRESS_RULES
 from api.schemas import (
     VOLUNTEER_SELF_FIELDS,
@@ -20,7 +20,7 @@ from api.schemas import (
     VolunteerQuery,
     WithToken,
 )
-from matching import directory, services
+from matching import directory, followups, services
 from matching.models import Volunteer
 
 blp = Blueprint("volunteers", __name__, description="Volunteers")
@@ -86,3 +86,18 @@ def patch_volunteer(changes: dict[str, Any], volunteer_id: int) -> Volunteer:
                 errors={"json": {name: ["Only a coordinator may change this."] for name in others}},
             )
     return services.update_volunteer(get_session(), volunteer_id=volunteer_id, changes=changes)
+
+
+@blp.route("/volunteers/<int:volunteer_id>/activate", methods=["POST"])
+@require("coordinator")
+@blp.response(200, VolunteerOut)
+@blp.doc(
+    description="An おためし volunteer becomes registered (status active): registered_at and"
+    " registered_by_id record when and by whom, and their follow-up item is closed. 409 when"
+    " they are not on trial (a second activation included)."
+)
+def activate_volunteer(volunteer_id: int) -> Volunteer:
+    """Register an おためし volunteer (trial -> active)."""
+    return followups.activate(
+        get_session(), volunteer_id=volunteer_id, by_user_id=principal().user_id
+    )

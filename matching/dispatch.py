@@ -17,6 +17,7 @@ from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, InvalidInput, NotFound, utcnow
+from matching import followups
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
 from matching.models import (
@@ -557,8 +558,10 @@ def complete(session: Session, *, assignment_id: int, now: dt.datetime | None = 
 
 
 def on_completed(session: Session, *, assignment: Assignment, now: dt.datetime) -> None:
-    """Credit 地域貢献ポイント for a completed task (same session, same transaction)."""
+    """Credit 地域貢献ポイント for a completed task, and open the SC's follow-up when it is an
+    おためし volunteer's first (same session, same transaction)."""
     credit_completed_task(session, assignment_id=assignment.id, now=now)
+    followups.on_trial_task_completed(session, assignment=assignment, now=now)
 
 
 __all__ = [

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -130,6 +131,10 @@ class Volunteer(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When a trial volunteer became registered (active): the conversion KPI.
     registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: They came as an おためし volunteer (the conversion rate's denominator), whatever now.
+    joined_as_trial: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    #: The SC who converted them from trial to active (NULL: registered directly, or by PATCH).
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     skills: Mapped[list[Skill]] = relationship(secondary=volunteer_skills, order_by=Skill.code)
     availability: Mapped[list[AvailabilitySlot]] = relationship(
         back_populates="volunteer",
@@ -251,3 +256,24 @@ class Assignment(Base):
     match_run: Mapped[MatchRun | None] = relationship(back_populates="assignments")
     help_request: Mapped[HelpRequest] = relationship()
     volunteer: Mapped[Volunteer] = relationship()
+
+
+class TrialFollowup(Base):
+    """An SC's to-do: an おためし volunteer finished their first task; call them, and perhaps
+    register them (trial -> active). One per volunteer, ever: only the first task opens one."""
+
+    __tablename__ = "trial_followups"
+    __table_args__ = (
+        CheckConstraint("done_by_id IS NULL OR done_at IS NOT NULL", "done_by_only_when_done"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), unique=True)
+    #: The completed first task.
+    assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: When it was closed (the volunteer registered), and by which staff user.
+    done_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    volunteer: Mapped[Volunteer] = relationship()
+    assignment: Mapped[Assignment] = relationship()

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from access.models import ApiToken
 from access.tokens import new_token
 from db import Conflict, InvalidInput, NotFound, utcnow
+from matching import followups
 from matching.models import (
     Assignment,
     AvailabilitySlot,
@@ -156,6 +157,7 @@ def create_volunteer(
         skills=_skills(session, skills),
         availability=_slots(availability),
         registered_at=utcnow() if status == "active" else None,
+        joined_as_trial=status == "trial",
         **fields,
     )
     session.add(volunteer)
@@ -186,6 +188,10 @@ def update_volunteer(session: Session, *, volunteer_id: int, changes: dict[str, 
             raise Conflict("A registered volunteer cannot go back to trial.")
         if new_status == "active" and volunteer.registered_at is None:
             volunteer.registered_at = utcnow()
+        if new_status == "active":
+            followups.close_followup(
+                session, volunteer_id=volunteer.id, by_user_id=None, now=utcnow()
+            )
         volunteer.status = new_status
     for name, value in changes.items():
         setattr(volunteer, name, value)

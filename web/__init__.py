@@ -18,6 +18,7 @@ from web import (
     database,
     dispatch,
     errors,
+    followups,
     home,
     people,
     sessions,
@@ -77,6 +78,7 @@ screens.register_blueprint(dispatch.blp)
 screens.register_blueprint(zonemap.blp)
 screens.register_blueprint(volunteer.blp)
 screens.register_blueprint(settings.blp)
+screens.register_blueprint(followups.blp)
 
 
 def init_app(app: Flask) -> None:
