@@ -42,15 +42,9 @@ def on_trial_task_completed(
             session.flush()
     except IntegrityError:
         return None  # another completion of theirs opened it first
-    thank_trial_volunteer(session, volunteer.id, assignment.id)
+    # the thank-you message is the outbox's: `notify send` finds first completed tasks itself
+    # (notify.events), since matching may not import notify
     return followup
-
-
-def thank_trial_volunteer(session: Session, volunteer_id: int, assignment_id: int) -> None:
-    """HOOK, does nothing yet: enqueue the thank-you message to the volunteer through the
-    notifications outbox (another part of issue 10 builds it; e.g. ``notify.enqueue(session,
-    kind="trial_thanks", key=f"trial_thanks:{volunteer_id}", ...)``)."""
-    return None
 
 
 def open_followups(session: Session) -> list[TrialFollowup]:

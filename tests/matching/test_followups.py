@@ -85,17 +85,6 @@ def test_a_registered_volunteers_task_opens_no_follow_up(session, make_volunteer
     assert followups.open_followups(session) == []
 
 
-def test_the_thank_you_hook_is_called_once_with_the_first_task(
-    session, trial_volunteer, finish_task, monkeypatch
-):
-    calls = []
-    monkeypatch.setattr(followups, "thank_trial_volunteer", lambda s, v, a: calls.append((v, a)))
-    first = finish_task(trial_volunteer)
-    finish_task(trial_volunteer)
-
-    assert calls == [(trial_volunteer.id, first.id)]
-
-
 def test_activating_registers_them_and_closes_the_follow_up(
     session, trial_volunteer, finish_task, make_staff_user
 ):
