@@ -16,7 +16,8 @@ from matching.models import SERIES_HOLIDAY_RULES, SERIES_PATTERNS, RequestSeries
 
 blp = Blueprint("series", __name__, description="Request series (recurring requests)")
 
-DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+#: A date of the years the server takes (2000 to 2100), as the schema can say it
+DATE_PATTERN = r"^(20[0-9]{2}|2100)-[0-9]{2}-[0-9]{2}$"
 
 
 def _date(**kwargs: Any) -> fields.Date:
@@ -112,8 +113,9 @@ class SeriesOut(Schema):
 
 RULES = (
     "Occurrences are help requests made by `flask --app wsgi series generate` (cron) some weeks"
-    " ahead; checked beyond the schema (422): category is a code of GET /categories, the window"
-    " is at least the category's duration, resident_id exists."
+    " ahead. Checked beyond the schema (422, naming the field): window_end is later than"
+    " window_start and the window at least the category's duration; end_date is on or after"
+    " start_date; category is a code of GET /categories; resident_id is an existing resident."
 )
 
 
@@ -145,7 +147,9 @@ def get_series(series_id: int) -> RequestSeries:
 @blp.response(200, SeriesOut)
 @blp.doc(
     description="Changes the rule from now on: occurrences not yet begun and not accepted are"
-    " withdrawn, and the next generate makes them by the new rule; 409 if ended."
+    " withdrawn, and the next generate makes them by the new rule; 409 if ended. Checked with"
+    " the fields not given (422, naming the field): window_end is later than window_start and"
+    " the window at least the category's duration; end_date is on or after start_date."
 )
 def edit_series(data: dict[str, Any], series_id: int) -> RequestSeries:
     """Change a series for its future occurrences only."""
