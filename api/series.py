@@ -86,6 +86,15 @@ class SeriesPatch(_Window, Schema):
     notes = fields.String(allow_none=True, validate=validate.Length(max=1000))
 
 
+class StandingIn(Schema):
+    volunteer_id = Whole(
+        required=True,
+        allow_none=True,
+        validate=validate.Range(min=1, max=MAX_ID),
+        metadata={"description": "the volunteer who takes the series; null: nobody"},
+    )
+
+
 class OccurrenceOut(Schema):
     id = fields.Integer()
     occurrence_date = fields.Date()
@@ -107,6 +116,7 @@ class SeriesOut(Schema):
     status = fields.String()
     holidays = fields.String(allow_none=True)
     notes = fields.String(allow_none=True)
+    standing_volunteer_id = fields.Integer(allow_none=True)
     created_at = LocalDateTime()
     occurrences = fields.List(fields.Nested(OccurrenceOut))
 
@@ -181,3 +191,19 @@ def resume_series(series_id: int) -> RequestSeries:
 def end_series(series_id: int) -> RequestSeries:
     """End a series for good; past occurrences stay as they were."""
     return series_service.end_series(get_session(), series_id=series_id)
+
+
+@blp.route("/series/<int:series_id>/standing", methods=["POST"])
+@require("coordinator")
+@blp.arguments(StandingIn)
+@blp.response(200, SeriesOut)
+@blp.doc(
+    description="New occurrences come to this volunteer, accepted, unless they already hold a"
+    " task at that time. Null or another volunteer: the previous one's accepted occurrences"
+    " not yet begun reopen for matching. 422 (json.volunteer_id) if no such active volunteer."
+)
+def set_standing(data: dict[str, Any], series_id: int) -> RequestSeries:
+    """Give a whole series to one volunteer (standing assignment), or take it back."""
+    return series_service.set_standing(
+        get_session(), series_id=series_id, volunteer_id=data["volunteer_id"]
+    )

@@ -309,6 +309,9 @@ class RequestSeries(Base):
     notes: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The volunteer who takes the whole series (standing assignment): each new occurrence is
+    #: theirs, accepted, unless they already hold a task at that time.
+    standing_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
     #: Its help requests, by date (read only: generate() inserts them with ON CONFLICT).

@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jpholiday
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -33,7 +33,9 @@ from matching.models import (
     HelpRequest,
     RequestSeries,
     Resident,
+    Volunteer,
 )
+from matching.places import metres
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 #: The year-end break (年末年始): 29 December to 3 January, both included.
@@ -289,6 +291,128 @@ def edit_series(
 class GenerateReport:
     series: int
     created: int
+    #: Of the created, those pre-assigned to their series' standing volunteer.
+    standing: int = 0
+
+
+def _busy(session: Session, volunteer_id: int, start: dt.datetime, end: dt.datetime) -> bool:
+    """Whether the volunteer holds a task (proposed or accepted) overlapping this window."""
+    return bool(
+        session.scalar(
+            select(
+                exists().where(
+                    Assignment.volunteer_id == volunteer_id,
+                    Assignment.status.in_(("proposed", "accepted")),
+                    Assignment.help_request_id == HelpRequest.id,
+                    HelpRequest.window_start < end,
+                    HelpRequest.window_end > start,
+                )
+            )
+        )
+    )
+
+
+def _pre_assign(
+    session: Session,
+    series: RequestSeries,
+    help_request_id: int,
+    start: dt.datetime,
+    end: dt.datetime,
+) -> int:
+    """Give a new occurrence to the series' standing volunteer, accepted, when they are active
+    and free at that time; otherwise it stays open for matching. Returns 1 if given."""
+    volunteer = session.get(Volunteer, series.standing_volunteer_id)
+    if volunteer is None or volunteer.status == "inactive":
+        return 0
+    if _busy(session, volunteer.id, start, end):
+        return 0
+    now = utcnow()
+    resident = series.resident
+    session.add(
+        Assignment(
+            help_request_id=help_request_id,
+            volunteer_id=volunteer.id,
+            status="accepted",
+            distance_m=metres(volunteer.lat, volunteer.lon, resident.lat, resident.lon),
+            cost=0.0,
+            reasons={"standing": 0.0},
+            accepted_at=now,
+        )
+    )
+    session.execute(
+        update(HelpRequest)
+        .where(HelpRequest.id == help_request_id)
+        .values(status="accepted", first_matched_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    session.flush()
+    return 1
+
+
+def set_standing(
+    session: Session,
+    *,
+    series_id: int,
+    volunteer_id: int | None,
+    now: dt.datetime | None = None,
+) -> RequestSeries:
+    """Give the whole series to a volunteer (later occurrences come to them, accepted), or take
+    it back (volunteer_id None, or another volunteer): the previous standing volunteer's
+    accepted occurrences not yet begun reopen for matching."""
+    now = now or utcnow()
+    series = get_series(session, series_id=series_id)
+    if volunteer_id is not None:
+        volunteer = session.get(Volunteer, volunteer_id)
+        if volunteer is None or volunteer.status == "inactive":
+            raise InvalidInput(
+                f"Volunteer {volunteer_id} cannot take a series.",
+                {"volunteer_id": ["No such active volunteer."]},
+            )
+    previous = series.standing_volunteer_id
+    if previous is not None and previous != volunteer_id:
+        reopen_standing(session, series_id=series.id, volunteer_id=previous, now=now)
+    series.standing_volunteer_id = volunteer_id
+    session.flush()
+    return series
+
+
+def reopen_standing(
+    session: Session, *, series_id: int, volunteer_id: int, now: dt.datetime
+) -> list[int]:
+    """The volunteer's accepted occurrences of this series not yet begun go back to open (their
+    assignments cancelled); returns the reopened requests' ids."""
+    ids = list(
+        session.scalars(
+            select(HelpRequest.id)
+            .join(Assignment, Assignment.help_request_id == HelpRequest.id)
+            .where(
+                HelpRequest.series_id == series_id,
+                HelpRequest.window_start > now,
+                HelpRequest.status == "accepted",
+                Assignment.volunteer_id == volunteer_id,
+                Assignment.status == "accepted",
+            )
+        )
+    )
+    if ids:
+        session.execute(
+            update(Assignment)
+            .where(
+                Assignment.help_request_id.in_(ids),
+                Assignment.volunteer_id == volunteer_id,
+                Assignment.status == "accepted",
+            )
+            .values(status="cancelled", ended_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        session.execute(
+            update(HelpRequest)
+            .where(HelpRequest.id.in_(ids))
+            .values(status="open")
+            .execution_options(synchronize_session=False)
+        )
+    session.flush()
+    return ids
 
 
 def _insert(session: Session) -> Any:
@@ -319,7 +443,7 @@ def generate(
     active = session.scalars(
         select(RequestSeries).where(RequestSeries.status == "active").order_by(RequestSeries.id)
     ).all()
-    created = 0
+    created = standing = 0
     for series in active:
         for day in occurrence_dates(
             weekdays=series.weekdays,
@@ -350,6 +474,11 @@ def generate(
                 .returning(HelpRequest.id)
             )
             # a row comes back only when inserted: the conflict did nothing otherwise
-            created += session.execute(stmt).scalar_one_or_none() is not None
+            help_request_id = session.execute(stmt).scalar_one_or_none()
+            if help_request_id is None:
+                continue
+            created += 1
+            if series.standing_volunteer_id is not None:
+                standing += _pre_assign(session, series, help_request_id, start, end)
     session.flush()
-    return GenerateReport(series=len(active), created=created)
+    return GenerateReport(series=len(active), created=created, standing=standing)

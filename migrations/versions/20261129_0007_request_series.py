@@ -38,6 +38,7 @@ def upgrade() -> None:
         sa.Column("notes", sa.Text(), nullable=True),
         sa.Column("created_at", db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by_id", sa.Integer(), nullable=True),
+        sa.Column("standing_volunteer_id", sa.Integer(), nullable=True),
         sa.CheckConstraint(
             "pattern IN ('weekly', 'biweekly', 'second_fourth')",
             name=op.f("ck_request_series_pattern_known"),
@@ -68,6 +69,11 @@ def upgrade() -> None:
         ),
         sa.ForeignKeyConstraint(
             ["resident_id"], ["residents.id"], name=op.f("fk_request_series_resident_id_residents")
+        ),
+        sa.ForeignKeyConstraint(
+            ["standing_volunteer_id"],
+            ["volunteers.id"],
+            name=op.f("fk_request_series_standing_volunteer_id_volunteers"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_request_series")),
     )

@@ -124,6 +124,9 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
         (r"json\.resident_id", r"No such resident\."),
     ],
     ("PATCH", "/api/v1/series/{series_id}"): _SERIES_RULES,
+    ("POST", "/api/v1/series/{series_id}/standing"): [
+        (r"json\.volunteer_id", r"No such active volunteer\."),
+    ],
     ("POST", "/api/v1/redemptions"): [
         (r"json\.code", r"A voucher code has 16 symbols, like XXXX-XXXX-XXXX-XXXX\."),
         (r"json\.code", r"Not a voucher code: .* never appears in one\."),

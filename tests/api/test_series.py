@@ -7,7 +7,7 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from matching.models import HelpRequest
+from matching.models import Assignment, HelpRequest
 from tests.conftest import TOKYO
 
 
@@ -132,3 +132,52 @@ def test_the_command_generates_once_however_often_it_runs(
         (today + dt.timedelta(days=n)).isoformat() for n in range(8)
     ]
     assert shown["occurrences"][0]["window_start"].endswith("T23:00:00+09:00")
+
+
+def test_a_standing_volunteer_keeps_the_series_through_a_match_run(
+    app, session, api, coordinator, make_resident, make_volunteer
+):
+    resident = make_resident()
+    volunteer, _ = make_volunteer()
+    neighbour, _ = make_volunteer(name="鈴木 次郎", lat=resident.lat, lon=resident.lon)
+    today = dt.datetime.now(TOKYO).date()
+    created = api.post(
+        "/api/v1/series",
+        body(
+            resident.id,
+            weekdays=list(range(7)),
+            window_start="23:00",
+            window_end="24:00",
+            start_date=today.isoformat(),
+            holidays="keep",
+        ),
+        token=coordinator,
+    ).get_json()
+    taken = api.post(
+        f"/api/v1/series/{created['id']}/standing",
+        {"volunteer_id": volunteer.id},
+        token=coordinator,
+    )
+    assert taken.status_code == 200 and taken.get_json()["standing_volunteer_id"] == volunteer.id
+    assert app.test_cli_runner().invoke(args=["series", "generate", "--weeks", "1"]).exit_code == 0
+    assert api.post("/api/v1/match-runs", token=coordinator).status_code == 201
+    shown = api.get(f"/api/v1/series/{created['id']}", token=coordinator).get_json()
+    assert {o["status"] for o in shown["occurrences"]} == {"accepted"}
+    held = session.scalars(
+        select(Assignment.volunteer_id).where(
+            Assignment.help_request_id.in_([o["id"] for o in shown["occurrences"]]),
+            Assignment.status == "accepted",
+        )
+    ).all()
+    assert set(held) == {volunteer.id} and len(held) == 8
+
+    dropped = api.post(
+        f"/api/v1/series/{created['id']}/standing", {"volunteer_id": None}, token=coordinator
+    )
+    assert dropped.status_code == 200
+    after = api.get(f"/api/v1/series/{created['id']}", token=coordinator).get_json()
+    assert {o["status"] for o in after["occurrences"]} == {"open"}
+    nobody = api.post(
+        f"/api/v1/series/{created['id']}/standing", {"volunteer_id": 999999}, token=coordinator
+    )
+    assert nobody.status_code == 422

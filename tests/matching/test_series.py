@@ -284,3 +284,67 @@ def test_occurrences_are_ordinary_requests(session, make_series):
         )
         == 2
     )
+
+
+# --- standing assignment --------------------------------------------------------------------
+
+
+def _statuses(session: Session, series_id: int) -> dict[dt.date, tuple[str, int | None]]:
+    rows = session.execute(
+        select(HelpRequest.occurrence_date, HelpRequest.status, Assignment.volunteer_id)
+        .outerjoin(
+            Assignment,
+            (Assignment.help_request_id == HelpRequest.id)
+            & Assignment.status.in_(("proposed", "accepted")),
+        )
+        .where(HelpRequest.series_id == series_id)
+    ).all()
+    return {day: (status, volunteer) for day, status, volunteer in rows}
+
+
+def test_a_standing_volunteer_gets_each_occurrence_unless_busy_then(
+    session, make_series, make_volunteer, make_help_request
+):
+    volunteer, _ = make_volunteer()
+    s = make_series(start_date=D(2027, 2, 1))
+    series.set_standing(session, series_id=s.id, volunteer_id=volunteer.id)
+    # already holding a task on Friday 2/5 at 8:00
+    other = make_help_request(
+        window_start=dt.datetime(2027, 2, 5, 8, 0, tzinfo=TOKYO),
+        window_end=dt.datetime(2027, 2, 5, 9, 0, tzinfo=TOKYO),
+        now=dt.datetime(2027, 1, 1, tzinfo=TOKYO),
+    )
+    _propose(session, other, volunteer.id, "accepted")
+
+    report = series.generate(session, weeks_ahead=1, today=D(2027, 2, 1))
+    assert (report.created, report.standing) == (2, 1)
+    assert _statuses(session, s.id) == {
+        D(2027, 2, 2): ("accepted", volunteer.id),
+        D(2027, 2, 5): ("open", None),
+    }
+
+
+def test_when_the_standing_volunteer_stops_their_future_occurrences_reopen(
+    session, make_series, make_volunteer
+):
+    volunteer, _ = make_volunteer()
+    s = make_series(start_date=D(2027, 2, 1))
+    series.set_standing(session, series_id=s.id, volunteer_id=volunteer.id)
+    series.generate(session, weeks_ahead=1, today=D(2027, 2, 1))  # 2/2, 2/5
+    now = dt.datetime(2027, 2, 3, 12, 0, tzinfo=TOKYO)
+    series.set_standing(session, series_id=s.id, volunteer_id=None, now=now)
+    assert _statuses(session, s.id) == {
+        D(2027, 2, 2): ("accepted", volunteer.id),  # the past stays theirs
+        D(2027, 2, 5): ("open", None),
+    }
+    assert s.standing_volunteer_id is None
+    # new occurrences are left to matching
+    assert series.generate(session, weeks_ahead=2, today=D(2027, 2, 4)).standing == 0
+
+
+def test_an_inactive_volunteer_cannot_take_a_series(session, make_series, make_volunteer):
+    volunteer, _ = make_volunteer()
+    volunteer.status = "inactive"
+    s = make_series()
+    with pytest.raises(InvalidInput):
+        series.set_standing(session, series_id=s.id, volunteer_id=volunteer.id)
