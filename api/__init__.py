@@ -153,6 +153,7 @@ def _register_api(app: Flask) -> None:
         match_runs,
         points,
         residents,
+        series,
         shops,
         trial_signups,
         volunteers,
@@ -188,6 +189,7 @@ def _register_api(app: Flask) -> None:
         assignments,
         points,
         shops,
+        series,
     ):
         api.register_blueprint(module.blp, url_prefix=API_PREFIX)
     register_error_handlers(app)

@@ -458,6 +458,9 @@ class HelpRequestOut(Schema):
     notes = fields.String(allow_none=True)
     created_at = LocalDateTime()
     first_matched_at = LocalDateTime(allow_none=True)
+    #: The request series it is an occurrence of (null for a one-off), and its local date.
+    series_id = fields.Integer(allow_none=True)
+    occurrence_date = fields.Date(allow_none=True)
 
 
 class HelpRequestQuery(PageQuery):

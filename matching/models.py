@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Date,
     Float,
     ForeignKey,
     Index,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     false,
     text,
 )
@@ -172,6 +174,10 @@ class HelpRequest(Base):
         CheckConstraint("window_end > window_start", "window_order"),
         CheckConstraint(_in("status", REQUEST_STATUSES), "status_known"),
         Index("ix_help_requests_status_window", "status", "window_start"),
+        UniqueConstraint("series_id", "occurrence_date"),
+        CheckConstraint(
+            "(series_id IS NULL) = (occurrence_date IS NULL)", "series_occurrence_together"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -184,6 +190,11 @@ class HelpRequest(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: First time a volunteer was proposed: the "time to match" KPI.
     first_matched_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: The series this request is an occurrence of, and the local date it is for: the database
+    #: holds one request per series and date (uq_help_requests_series_id), so generating twice,
+    #: even by two processes at once, creates each occurrence once.
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("request_series.id"))
+    occurrence_date: Mapped[dt.date | None] = mapped_column(Date)
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
 
@@ -277,3 +288,59 @@ class TrialFollowup(Base):
     done_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     volunteer: Mapped[Volunteer] = relationship()
     assignment: Mapped[Assignment] = relationship()
+
+
+SERIES_PATTERNS = ("weekly", "biweekly", "second_fourth")
+SERIES_STATUSES = ("active", "paused", "ended")
+SERIES_HOLIDAY_RULES = ("skip", "keep")
+
+
+class RequestSeries(Base):
+    """A recurring request (燃やすごみ every Tuesday and Friday 7:00–8:30): its occurrences are
+    ordinary help requests, generated some weeks ahead by matching/series.py.
+
+    Weekdays are 0 = Monday … 6 = Sunday; the window is local time (Asia/Tokyo) in minutes since
+    midnight. pattern: weekly; biweekly (every other week, counted from the week of start_date);
+    second_fourth (the 2nd and 4th such weekday of the month). holidays: skip or keep Japanese
+    public holidays and the year-end break; NULL follows the ward's SERIES_HOLIDAYS.
+    """
+
+    __tablename__ = "request_series"
+    __table_args__ = (
+        CheckConstraint(_in("pattern", SERIES_PATTERNS), "pattern_known"),
+        CheckConstraint(_in("status", SERIES_STATUSES), "status_known"),
+        CheckConstraint(
+            f"holidays IS NULL OR {_in('holidays', SERIES_HOLIDAY_RULES)}", "holidays_known"
+        ),
+        CheckConstraint(
+            "window_start_min >= 0 AND window_start_min < window_end_min"
+            " AND window_end_min <= 1440",
+            "window_order",
+        ),
+        CheckConstraint("end_date IS NULL OR end_date >= start_date", "dates_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id"), index=True)
+    category_id: Mapped[int] = mapped_column(ForeignKey("categories.id"))
+    #: The weekdays, sorted, e.g. [1, 4] for Tuesday and Friday.
+    weekdays: Mapped[list[int]] = mapped_column(JSON)
+    pattern: Mapped[str] = mapped_column(String(15), default="weekly")
+    window_start_min: Mapped[int] = mapped_column(SmallInteger)
+    window_end_min: Mapped[int] = mapped_column(SmallInteger)
+    start_date: Mapped[dt.date] = mapped_column(Date)
+    end_date: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    holidays: Mapped[str | None] = mapped_column(String(5))
+    notes: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: The volunteer who takes the whole series (standing assignment): each new occurrence is
+    #: theirs, accepted, unless they already hold a task at that time.
+    standing_volunteer_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    resident: Mapped[Resident] = relationship()
+    category: Mapped[Category] = relationship()
+    #: Its help requests, by date (read only: generate() inserts them with ON CONFLICT).
+    occurrences: Mapped[list[HelpRequest]] = relationship(
+        viewonly=True, order_by="HelpRequest.occurrence_date"
+    )

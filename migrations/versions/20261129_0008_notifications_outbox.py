@@ -1,7 +1,7 @@
 """notifications: the outbox of every message to a person, one per event (dedupe key)
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-11-29 18:30:00.000000
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import db
 
 revision: str = "0008"
-down_revision: str | Sequence[str] | None = "0006"
+down_revision: str | Sequence[str] | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

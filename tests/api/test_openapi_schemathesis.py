@@ -70,6 +70,13 @@ _POINT_RULES = [
     (r"json\.lat", r"The place must be in one of Tokyo's 23 wards\."),
 ]
 
+_SERIES_RULES = [
+    (r"json\.window_end", r"window_end must be later than window_start\."),
+    (r"json\.window_end", r"The window ends after it starts, within the day\."),
+    (r"json\.window_end", r"The window must be at least [0-9]+ minutes long\."),
+    (r"json\.end_date", r"end_date is on or after start_date\."),
+]
+
 #: (method, path) -> the rules JSON Schema cannot say, each (error path, message), both regexes
 #: matched in full against the 422's errors. Each is in the operation's description.
 DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
@@ -111,6 +118,15 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
     ],
     ("POST", "/api/v1/categories"): _CATEGORY_RULES,
     ("PATCH", "/api/v1/categories/{code}"): _CATEGORY_RULES,
+    ("POST", "/api/v1/series"): [
+        *_SERIES_RULES,
+        (r"json\.category", r"Unknown category; known: .*"),
+        (r"json\.resident_id", r"No such resident\."),
+    ],
+    ("PATCH", "/api/v1/series/{series_id}"): _SERIES_RULES,
+    ("POST", "/api/v1/series/{series_id}/standing"): [
+        (r"json\.volunteer_id", r"No such active volunteer\."),
+    ],
     ("POST", "/api/v1/redemptions"): [
         (r"json\.code", r"A voucher code has 16 symbols, like XXXX-XXXX-XXXX-XXXX\."),
         (r"json\.code", r"Not a voucher code: .* never appears in one\."),
