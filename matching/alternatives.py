@@ -48,7 +48,7 @@ def _weights_of(assignment: Assignment) -> Weights:
 def ranked(session: Session, *, assignment: Assignment, now: dt.datetime) -> list[Alternative]:
     """Every feasible volunteer for the assignment's request but its own, cheapest first."""
     request = dispatch.request_spec(session, help_request_id=assignment.help_request_id, now=now)
-    volunteers, _ = dispatch.load_volunteers(session, requests=[request], now=now)
+    volunteers = dispatch.load_volunteers(session, requests=[request], now=now).volunteers
     others = [v for v in volunteers if v.id != assignment.volunteer_id]
     if not others:
         return []
