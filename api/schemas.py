@@ -550,7 +550,8 @@ class AssignmentOut(Schema):
         metadata={
             "description": "each cost term of the pair in metres-equivalent: distance,"
             " continuity (helped this resident before), load (tasks in the last 7 days),"
-            " trial_experience (a trial volunteer's first task); cost is their sum"
+            " trial_experience (a trial volunteer's first task), no_show (no-shows in the last"
+            " 180 days, 200 m each by default); cost is their sum"
         },
     )
     created_at = LocalDateTime()

@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching.blocks import blocked_requests
+from matching.blocks import NO_SHOW_WINDOW, blocked_requests, no_show_counts
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
 from matching.models import (
@@ -261,6 +261,7 @@ def load_volunteers(
         for rid, (start, end) in window_of.items():
             if any(s < end and start < e for s, e in commitments):
                 excluded[vid].add(rid)
+    no_shows = no_show_counts(session, volunteer_ids=eligible, since=now - NO_SHOW_WINDOW)
     # a volunteer is never proposed on a day they blocked (travel, hospital)
     blocked_requests_of = blocked_requests(session, volunteer_ids=eligible, requests=requests)
     blocked: set[int] = set()
@@ -281,6 +282,7 @@ def load_volunteers(
             helped_resident_ids=frozenset(helped[vid]),
             recent_tasks=recent[vid],
             completed_tasks=completed[vid],
+            recent_no_shows=no_shows.get(vid, 0),
         )
         for vid, lat, lon, max_distance, status in people
     ]

@@ -28,6 +28,7 @@ COST_TERMS = {
     "continuity": "以前にこの方を支援（なじみ）",
     "load": "最近7日の活動の多さ",
     "trial_experience": "おためしの方の初めての活動",
+    "no_show": "最近180日に来られなかった回数",
 }
 
 ASSIGNMENT_STATUS = {

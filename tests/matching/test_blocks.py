@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 
 from db import InvalidInput, NotFound
 from matching import alternatives, blocks, dispatch
+from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
+from matching.engine import plan
 from matching.models import Assignment, VolunteerDateBlock
 from tests.conftest import TOKYO, local
-from tests.matching.test_dispatch_history import north, only_proposal
+from tests.matching import reference
+from tests.matching.test_dispatch_history import HOME, north, only_proposal
 
 
 def day(offset: int) -> dt.date:
@@ -143,6 +146,12 @@ def no_show(session, volunteer, request) -> Assignment:
     return assignment
 
 
+def past_request(make_help_request, offset: int):
+    return make_help_request(
+        window_start=local(offset, 7), window_end=local(offset, 9), now=local(offset, 6)
+    )
+
+
 def test_no_shows_are_counted_per_volunteer(session, make_help_request, make_volunteer):
     volunteer, _ = make_volunteer(**north(50))
     other, _ = make_volunteer(name="鈴木 次郎")
@@ -164,3 +173,78 @@ def test_no_shows_are_counted_per_volunteer(session, make_help_request, make_vol
     assert recent == {volunteer.id: 1, other.id: 1}
     # counting never deactivates anyone
     assert volunteer.status == "active"
+
+
+def test_a_recent_no_show_costs_the_documented_penalty_and_a_free_equal_is_preferred(
+    session, make_help_request, make_volunteer
+):
+    missed, _ = make_volunteer(name="来なかった 人", **north(100))
+    steady, _ = make_volunteer(name="いつも来る 人", **north(250))
+    no_show(session, missed, past_request(make_help_request, -10))
+    make_help_request(window_start=local(2, 7), window_end=local(2, 9))
+    proposal = only_proposal(dispatch.run_match(session))
+    # 100 m + 200 m for the no-show costs more than 250 m
+    assert proposal.volunteer_id == steady.id
+    assert proposal.reasons["no_show"] == 0.0
+    [(alternative, who)] = alternatives.alternatives(session, assignment_id=proposal.id)
+    assert who.id == missed.id
+    assert alternative.reasons["no_show"] == CostWeights().no_show_penalty_m == 200.0
+    assert alternative.cost == pytest.approx(100 + 200, abs=1)
+
+
+def test_a_volunteer_with_no_shows_is_still_proposed_when_nobody_else_can(
+    session, make_help_request, make_volunteer
+):
+    missed, _ = make_volunteer(**north(100))
+    for offset in (-30, -20, -10):
+        no_show(session, missed, past_request(make_help_request, offset))
+    make_help_request(window_start=local(2, 7), window_end=local(2, 9))
+    proposal = only_proposal(dispatch.run_match(session))
+    assert proposal.volunteer_id == missed.id
+    assert proposal.reasons["no_show"] == 3 * 200.0
+    assert proposal.cost == pytest.approx(100 + 600, abs=1)
+    assert missed.status == "active"
+
+
+def test_a_no_show_older_than_180_days_costs_nothing(session, make_help_request, make_volunteer):
+    missed, _ = make_volunteer(**north(100))
+    no_show(session, missed, past_request(make_help_request, -181))
+    make_help_request(window_start=local(2, 7), window_end=local(2, 9))
+    proposal = only_proposal(dispatch.run_match(session))
+    assert proposal.reasons["no_show"] == 0.0
+
+
+def test_the_no_show_term_is_the_references(make_help_request):
+    # the pure core: plan() prices a no-show exactly as the reference cost does; the nearest
+    # (100 m, two no-shows: 500) loses to the next (150 m, none)
+    request = RequestSpec(
+        id=1,
+        resident_id=1,
+        lat=HOME[0],
+        lon=HOME[1],
+        required_skills=frozenset(),
+        duration_min=30,
+        trial_ok=True,
+        window_start=local(2, 7),
+        window_end=local(2, 9),
+    )
+    always = tuple(Slot(d, 0, 1440) for d in range(7))
+    volunteers = [
+        VolunteerSpec(
+            id=10 + i,
+            lat=HOME[0] + (100 + 50 * i) / 111_195.0,
+            lon=HOME[1],
+            max_distance_m=1000,
+            skills=frozenset(),
+            slots=always,
+            is_trial=False,
+            recent_no_shows=n,
+        )
+        for i, n in enumerate((2, 0, 1))
+    ]
+    result = plan([request], volunteers)
+    [proposal] = result.proposals
+    best = min(volunteers, key=lambda v: reference.cost(v, request))
+    assert proposal.volunteer_id == best.id == 11
+    assert proposal.cost == pytest.approx(reference.cost(best, request), abs=1e-6)
+    assert reference.cost(volunteers[0], request) == pytest.approx(100 + 2 * 200, abs=0.01)
