@@ -398,17 +398,12 @@ class WithNoShows:
         return getattr(self._obj, name)
 
 
-_BLOCK_DAYS = validate.Range(min=dt.date(YEARS[0], 1, 1), max=dt.date(YEARS[1], 12, 31))
-
-
 class DateBlockIn(Schema):
     first_day = fields.Date(
         required=True,
-        validate=_BLOCK_DAYS,
         metadata={"description": "the first blocked local date (Asia/Tokyo), YYYY-MM-DD"},
     )
     last_day = fields.Date(
-        validate=_BLOCK_DAYS,
         metadata={"description": "the last blocked local date, inclusive; first_day if left out"},
     )
     note = fields.String(
@@ -429,7 +424,6 @@ class DateBlockOut(Schema):
 
 class DateBlockQuery(Schema):
     since = fields.Date(
-        validate=_BLOCK_DAYS,
         metadata={"description": "only blocks that end on or after this date"},
     )
 
