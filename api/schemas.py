@@ -381,6 +381,56 @@ class VolunteerCreated(VolunteerOut):
     token = fields.String(metadata={"description": "shown once; keep it"})
 
 
+class VolunteerProfile(VolunteerOut):
+    no_show_count = fields.Integer(
+        metadata={
+            "description": "times the volunteer did not show (assignments marked no_show), all"
+            " time; shown to the SC, it never deactivates anyone"
+        }
+    )
+
+
+class WithNoShows:
+    """A volunteer as it is, plus how many times they did not show."""
+
+    def __init__(self, obj: Any, no_show_count: int) -> None:
+        self._obj = obj
+        self.no_show_count = no_show_count
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._obj, name)
+
+
+class DateBlockIn(Schema):
+    first_day = fields.Date(
+        required=True,
+        metadata={"description": "the first blocked local date (Asia/Tokyo), YYYY-MM-DD"},
+    )
+    last_day = fields.Date(
+        metadata={"description": "the last blocked local date, inclusive; first_day if left out"},
+    )
+    note = fields.String(
+        allow_none=True,
+        validate=validate.Length(max=200),
+        metadata={"description": "why, for the SC (旅行, 入院 ...)"},
+    )
+
+
+class DateBlockOut(Schema):
+    id = fields.Integer()
+    volunteer_id = fields.Integer()
+    first_day = fields.Date()
+    last_day = fields.Date()
+    note = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+
+
+class DateBlockQuery(Schema):
+    since = fields.Date(
+        metadata={"description": "only blocks that end on or after this date"},
+    )
+
+
 class TrialSignup(Schema):
     name = _name()
     birth_year = _birth_year()
@@ -500,7 +550,8 @@ class AssignmentOut(Schema):
         metadata={
             "description": "each cost term of the pair in metres-equivalent: distance,"
             " continuity (helped this resident before), load (tasks in the last 7 days),"
-            " trial_experience (a trial volunteer's first task); cost is their sum"
+            " trial_experience (a trial volunteer's first task), no_show (no-shows in the last"
+            " 180 days, 200 m each by default); cost is their sum"
         },
     )
     created_at = LocalDateTime()
@@ -573,6 +624,7 @@ UNMATCHED_REASONS = (
     "trial_only",
     "not_available",
     "declined",
+    "blocked",
     "busy",
     "all_taken",
 )

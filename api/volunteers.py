@@ -12,16 +12,21 @@ from api.auth import ensure_staff_or_volunteer, principal, require
 from api.residents import ADDRESS_RULES
 from api.schemas import (
     VOLUNTEER_SELF_FIELDS,
+    DateBlockIn,
+    DateBlockOut,
+    DateBlockQuery,
     VolunteerCreate,
     VolunteerCreated,
     VolunteerOut,
     VolunteerPage,
     VolunteerPatch,
+    VolunteerProfile,
     VolunteerQuery,
+    WithNoShows,
     WithToken,
 )
-from matching import directory, followups, services
-from matching.models import Volunteer
+from matching import blocks, directory, followups, services
+from matching.models import Volunteer, VolunteerDateBlock
 
 blp = Blueprint("volunteers", __name__, description="Volunteers")
 
@@ -58,11 +63,13 @@ def list_volunteers(query: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/volunteers/<int:volunteer_id>")
 @require("coordinator", "volunteer")
-@blp.response(200, VolunteerOut)
-def get_volunteer(volunteer_id: int) -> Volunteer:
-    """Show a volunteer's profile (staff, or that volunteer)."""
+@blp.response(200, VolunteerProfile)
+def get_volunteer(volunteer_id: int) -> WithNoShows:
+    """Show a volunteer's profile (staff, or that volunteer), with their no-show count."""
     ensure_staff_or_volunteer(volunteer_id)
-    return services.get_volunteer(get_session(), volunteer_id=volunteer_id)
+    session = get_session()
+    volunteer = services.get_volunteer(session, volunteer_id=volunteer_id)
+    return WithNoShows(volunteer, blocks.no_show_count(session, volunteer_id=volunteer_id))
 
 
 @blp.route("/volunteers/<int:volunteer_id>", methods=["PATCH"])
@@ -101,3 +108,37 @@ def activate_volunteer(volunteer_id: int) -> Volunteer:
     return followups.activate(
         get_session(), volunteer_id=volunteer_id, by_user_id=principal().user_id
     )
+
+
+@blp.route("/volunteers/<int:volunteer_id>/blocks")
+@require("coordinator", "volunteer")
+@blp.arguments(DateBlockQuery, location="query")
+@blp.response(200, DateBlockOut(many=True))
+def list_blocks(query: dict[str, Any], volunteer_id: int) -> list[VolunteerDateBlock]:
+    """List the days a volunteer cannot help, earliest first (staff, or that volunteer)."""
+    ensure_staff_or_volunteer(volunteer_id)
+    return blocks.list_blocks(get_session(), volunteer_id=volunteer_id, **query)
+
+
+@blp.route("/volunteers/<int:volunteer_id>/blocks", methods=["POST"])
+@require("coordinator", "volunteer")
+@blp.arguments(DateBlockIn)
+@blp.response(201, DateBlockOut)
+@blp.doc(
+    description="Local dates (Asia/Tokyo), first to last day inclusive (422 if the last comes"
+    " before the first or the block is longer than a year). Blocks may overlap. No match run"
+    " proposes the volunteer for a request whose window touches a blocked day."
+)
+def add_block(data: dict[str, Any], volunteer_id: int) -> VolunteerDateBlock:
+    """Block days a volunteer cannot help (travel, hospital): staff, or that volunteer."""
+    ensure_staff_or_volunteer(volunteer_id)
+    return blocks.add_block(get_session(), volunteer_id=volunteer_id, **data)
+
+
+@blp.route("/volunteers/<int:volunteer_id>/blocks/<int:block_id>", methods=["DELETE"])
+@require("coordinator", "volunteer")
+@blp.response(204)
+def remove_block(volunteer_id: int, block_id: int) -> None:
+    """Remove a block: the volunteer can be proposed on those days again."""
+    ensure_staff_or_volunteer(volunteer_id)
+    blocks.remove_block(get_session(), volunteer_id=volunteer_id, block_id=block_id)

@@ -29,7 +29,8 @@ class Alternative:
     volunteer_id: int
     distance_m: float
     cost: float
-    #: Each cost term: {"distance", "continuity", "load", "trial_experience"}; cost is their sum.
+    #: Each cost term: {"distance", "continuity", "load", "trial_experience", "no_show"}; cost
+    #: is their sum.
     reasons: dict[str, float]
 
 
@@ -42,13 +43,14 @@ def _weights_of(assignment: Assignment) -> Weights:
         continuity=weights.continuity_bonus_m,
         load=weights.load_penalty_m_per_task,
         trial_first=weights.trial_first_task_bonus_m,
+        no_show=weights.no_show_penalty_m,
     )
 
 
 def ranked(session: Session, *, assignment: Assignment, now: dt.datetime) -> list[Alternative]:
     """Every feasible volunteer for the assignment's request but its own, cheapest first."""
     request = dispatch.request_spec(session, help_request_id=assignment.help_request_id, now=now)
-    volunteers, _ = dispatch.load_volunteers(session, requests=[request], now=now)
+    volunteers = dispatch.load_volunteers(session, requests=[request], now=now).volunteers
     others = [v for v in volunteers if v.id != assignment.volunteer_id]
     if not others:
         return []
@@ -70,6 +72,7 @@ def ranked(session: Session, *, assignment: Assignment, now: dt.datetime) -> lis
                 "continuity": round(float(pairs.continuity[j]), 1),
                 "load": round(float(pairs.load[j]), 1),
                 "trial_experience": round(float(pairs.trial_experience[j]), 1),
+                "no_show": round(float(pairs.no_show[j]), 1),
             },
         )
         for j in order

@@ -45,7 +45,12 @@ DEFAULT_SIZES = ["500x1500", "2000x6000", "5000x15000", "20000x60000", "50000x15
 DENSE_LIMIT = 5000 * 15000  # cells; beyond this the dense matrix needs many GB
 WARD = "世田谷区"
 _W = CostWeights()
-WEIGHTS = Weights(_W.continuity_bonus_m, _W.load_penalty_m_per_task, _W.trial_first_task_bonus_m)
+WEIGHTS = Weights(
+    _W.continuity_bonus_m,
+    _W.load_penalty_m_per_task,
+    _W.trial_first_task_bonus_m,
+    _W.no_show_penalty_m,
+)
 
 
 def make_instance(

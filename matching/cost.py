@@ -146,6 +146,7 @@ class VolunteerArrays:
     slot_end: Ints
     recent_tasks: Floats
     first_task_trial: Bools  # on trial and no completed task yet
+    recent_no_shows: Floats  # no-shows in the last 180 days
     excluded_keys: Ints  # sorted request_index * V + volunteer_index never to pair
     helped_keys: Ints  # sorted volunteer_index * 2**31 + resident_id (continuity)
 
@@ -155,6 +156,7 @@ class Weights:
     continuity: float
     load: float
     trial_first: float
+    no_show: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,11 @@ class PairCosts:
     continuity: Floats
     load: Floats
     trial_experience: Floats
+    no_show: Floats
 
     @property
     def cost(self) -> Floats:
-        return self.distance + self.continuity + self.load + self.trial_experience
+        return self.distance + self.continuity + self.load + self.trial_experience + self.no_show
 
 
 def _in_sorted(keys: Ints, table: Ints) -> Bools:
@@ -203,6 +206,7 @@ def evaluate_pairs(
         continuity=np.where(helped, -weights.continuity, 0.0),
         load=vol.recent_tasks[vi] * weights.load,
         trial_experience=np.where(vol.first_task_trial[vi], -weights.trial_first, 0.0),
+        no_show=vol.recent_no_shows[vi] * weights.no_show,
     )
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, InvalidInput, NotFound, utcnow
 from matching import followups
+from matching.blocks import NO_SHOW_WINDOW, blocked_requests, no_show_counts
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
 from matching.models import (
@@ -100,6 +101,16 @@ class Loaded(NamedTuple):
     volunteers: list[VolunteerSpec]
     #: Requests in scope that somebody declined (the others were excluded as busy only).
     declined: frozenset[int] = frozenset()
+    #: Requests in scope that somebody had blocked the day of.
+    blocked: frozenset[int] = frozenset()
+
+
+class LoadedVolunteers(NamedTuple):
+    volunteers: list[VolunteerSpec]
+    #: Requests somebody declined.
+    declined: frozenset[int]
+    #: Requests whose day somebody blocked (matching.blocks).
+    blocked: frozenset[int] = frozenset()
 
 
 def load_specs(
@@ -120,8 +131,8 @@ def load_specs(
     if not rows:
         return Loaded([], [])
     requests = request_specs(session, rows, now=now)
-    volunteers, declined = load_volunteers(session, requests=requests, now=now)
-    return Loaded(requests, volunteers, declined)
+    volunteers, declined, blocked = load_volunteers(session, requests=requests, now=now)
+    return Loaded(requests, volunteers, declined, blocked)
 
 
 def request_specs(
@@ -154,17 +165,18 @@ def request_specs(
 
 def load_volunteers(
     session: Session, *, requests: Sequence[RequestSpec], now: dt.datetime
-) -> tuple[list[VolunteerSpec], frozenset[int]]:
+) -> LoadedVolunteers:
     """Load every volunteer who could reach one of these requests, with their history.
 
-    Returns them and the requests somebody declined. A volunteer's declines of these requests,
-    and those that overlap a task they already hold, become their exclusions.
+    Returns them, the requests somebody declined and those somebody blocked the day of. A
+    volunteer's declines of these requests, those that overlap a task they already hold and
+    those on a day they blocked (matching.blocks) become their exclusions.
     """
     timely = [
         r for r in requests if r.window_end - r.window_start >= dt.timedelta(minutes=r.duration_min)
     ]
     if not timely:
-        return [], frozenset()
+        return LoadedVolunteers([], frozenset())
 
     # only volunteers whose reach can touch the bounding box of the requests that have time left
     reach = session.scalar(select(func.max(Volunteer.max_distance_m))) or 0
@@ -250,6 +262,13 @@ def load_volunteers(
         for rid, (start, end) in window_of.items():
             if any(s < end and start < e for s, e in commitments):
                 excluded[vid].add(rid)
+    no_shows = no_show_counts(session, volunteer_ids=eligible, since=now - NO_SHOW_WINDOW)
+    # a volunteer is never proposed on a day they blocked (travel, hospital)
+    blocked_requests_of = blocked_requests(session, volunteer_ids=eligible, requests=requests)
+    blocked: set[int] = set()
+    for vid, rids in blocked_requests_of.items():
+        excluded[vid] |= rids
+        blocked |= rids
 
     volunteers = [
         VolunteerSpec(
@@ -264,10 +283,11 @@ def load_volunteers(
             helped_resident_ids=frozenset(helped[vid]),
             recent_tasks=recent[vid],
             completed_tasks=completed[vid],
+            recent_no_shows=no_shows.get(vid, 0),
         )
         for vid, lat, lon, max_distance, status in people
     ]
-    return volunteers, frozenset(declined_requests)
+    return LoadedVolunteers(volunteers, frozenset(declined_requests), frozenset(blocked))
 
 
 def run_match(
@@ -285,7 +305,7 @@ def run_match(
     weights = weights or CostWeights()
     started = time.perf_counter()
     lock_match_runs(session)
-    requests, volunteers, declined = load_specs(
+    requests, volunteers, declined, blocked = load_specs(
         session, zone=zone, window_from=window_from, window_to=window_to, now=now
     )
     loaded = time.perf_counter()
@@ -303,7 +323,7 @@ def run_match(
         matched_count=len(result.proposals),
         total_cost=float(sum(p.cost for p in result.proposals)),
         params={"weights": asdict(weights)},
-        unmatched=[_explained(u, declined) for u in result.unmatched],
+        unmatched=[_explained(u, declined, blocked) for u in result.unmatched],
     )
     session.add(run)
     session.flush()
@@ -358,11 +378,19 @@ BUSY = (
 )
 
 
-def _explained(unmatched: Unmatched, declined: frozenset[int]) -> dict[str, Any]:
-    """The engine knows exclusions only; a request nobody declined was excluded as busy."""
+BLOCKED = (
+    "blocked",
+    "近くで活動できる担い手は、この日を「活動できない日」にしているか、同じ時間に別の活動があります。",
+)
+
+
+def _explained(
+    unmatched: Unmatched, declined: frozenset[int], blocked: frozenset[int] = frozenset()
+) -> dict[str, Any]:
+    """The engine knows exclusions only: say which (declined, else blocked days, else busy)."""
     reason, detail = unmatched.reason, unmatched.detail
     if reason == "declined" and unmatched.request_id not in declined:
-        reason, detail = BUSY
+        reason, detail = BLOCKED if unmatched.request_id in blocked else BUSY
     return {"help_request_id": unmatched.request_id, "reason": reason, "detail": detail}
 
 

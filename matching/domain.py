@@ -51,6 +51,9 @@ class VolunteerSpec:
     recent_tasks: int = 0
     #: All-time completed tasks: a trial volunteer's first task gets the experience term.
     completed_tasks: int = 0
+    #: Tasks this volunteer did not show for (assignments marked no_show) whose window began in
+    #: the last 180 days: the no-show term.
+    recent_no_shows: int = 0
 
 
 @dataclass(frozen=True)
@@ -60,6 +63,10 @@ class CostWeights:
     continuity_bonus_m: float = 300.0
     load_penalty_m_per_task: float = 150.0
     trial_first_task_bonus_m: float = 200.0
+    #: Added per no-show in the last 180 days (VolunteerSpec.recent_no_shows): a volunteer who
+    #: repeatedly did not show is proposed after an equally placed one who did, never excluded
+    #: (their status never changes because of it). 200 m for one, 600 m for three.
+    no_show_penalty_m: float = 200.0
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,8 @@ class Proposal:
     volunteer_id: int
     distance_m: float
     cost: float
-    #: Each cost term: {"distance", "continuity", "load", "trial_experience"}; cost is their sum.
+    #: Each cost term: {"distance", "continuity", "load", "trial_experience", "no_show"}; cost
+    #: is their sum.
     reasons: Mapping[str, float]
 
 

@@ -143,6 +143,7 @@ def to_arrays(
         first_task_trial=np.fromiter(
             (v.is_trial and v.completed_tasks == 0 for v in volunteers), bool, n_vol
         ),
+        recent_no_shows=np.fromiter((v.recent_no_shows for v in volunteers), np.float64, n_vol),
         excluded_keys=np.unique(np.array(excluded, dtype=np.int64)),
         helped_keys=np.unique(np.array(helped, dtype=np.int64)),
     )
@@ -172,6 +173,7 @@ def _weights(weights: CostWeights) -> Weights:
         continuity=weights.continuity_bonus_m,
         load=weights.load_penalty_m_per_task,
         trial_first=weights.trial_first_task_bonus_m,
+        no_show=weights.no_show_penalty_m,
     )
 
 
@@ -247,7 +249,9 @@ def plan(
         evaluate=evaluate,
         cost_bounds=(
             -(w.continuity + w.trial_first),
-            reach + float(vol.recent_tasks.max(initial=0.0)) * w.load,
+            reach
+            + float(vol.recent_tasks.max(initial=0.0)) * w.load
+            + float(vol.recent_no_shows.max(initial=0.0)) * w.no_show,
         ),
         bonus_volunteers=vol.first_task_trial,
         bonus=np.where(req.trial_ok[live], -w.trial_first, 0.0),
@@ -299,6 +303,7 @@ def _proposals(
         terms.continuity.tolist(),
         terms.load.tolist(),
         terms.trial_experience.tolist(),
+        terms.no_show.tolist(),
         strict=True,
     )
     return tuple(
@@ -306,10 +311,16 @@ def _proposals(
             request_id=requests[r].id,
             volunteer_id=volunteers[v].id,
             distance_m=d,
-            cost=d + c + load + t,
-            reasons={"distance": d, "continuity": c, "load": load, "trial_experience": t},
+            cost=d + c + load + t + n,
+            reasons={
+                "distance": d,
+                "continuity": c,
+                "load": load,
+                "trial_experience": t,
+                "no_show": n,
+            },
         )
-        for r, v, d, c, load, t in columns
+        for r, v, d, c, load, t, n in columns
     )
 
 

@@ -7,9 +7,9 @@ Each instance has a layout: people scattered at random; a quarter of them on a f
 points (the おためし form stores a 町丁目's representative point, so everyone who signs up from
 one 町丁目 stands on the same coordinates); everyone on a few shared points; or all volunteers
 on one point. Shapes run from one request and many volunteers to many requests and few
-volunteers, with trial volunteers (first-task bonus), continuity pairs, load, declines, and
-k (the first candidate list) of 1, 2 or 4. The reference is the full cost matrix solved by
-linear_sum_assignment (`solve_dense`). Prints the instances checked and the mismatches per
+volunteers, with trial volunteers (first-task bonus), continuity pairs, load, no-shows,
+declines, and k (the first candidate list) of 1, 2 or 4. The reference is the full cost matrix
+solved by linear_sum_assignment (`solve_dense`). Prints the instances checked and the mismatches per
 layout; exits with status 1 if any instance differs.
 """
 
@@ -151,6 +151,7 @@ def random_instance(
                 helped_resident_ids=frozenset(x for x in range(4) if rng.random() < 0.15),
                 recent_tasks=_pick(rng, (0, 0, 0, 1, 3)),
                 completed_tasks=_pick(rng, (0, 0, 2)),
+                recent_no_shows=_pick(rng, (0, 0, 0, 0, 1, 3)),
             )
         )
     return requests, volunteers

@@ -344,3 +344,23 @@ class RequestSeries(Base):
     occurrences: Mapped[list[HelpRequest]] = relationship(
         viewonly=True, order_by="HelpRequest.occurrence_date"
     )
+
+
+class VolunteerDateBlock(Base):
+    """Local dates (Asia/Tokyo) a volunteer cannot help, first to last day inclusive.
+
+    A match run never proposes them a request whose window touches one of these days.
+    Blocks may overlap: each is kept as the volunteer entered it, and removed on its own.
+    """
+
+    __tablename__ = "volunteer_date_blocks"
+    __table_args__ = (CheckConstraint("first_day <= last_day", "day_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    volunteer_id: Mapped[int] = mapped_column(
+        ForeignKey("volunteers.id", ondelete="CASCADE"), index=True
+    )
+    first_day: Mapped[dt.date] = mapped_column(Date)
+    last_day: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

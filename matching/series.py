@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching import services
+from matching import blocks, services
 from matching.models import (
     SERIES_HOLIDAY_RULES,
     SERIES_PATTERNS,
@@ -319,12 +319,15 @@ def _pre_assign(
     start: dt.datetime,
     end: dt.datetime,
 ) -> int:
-    """Give a new occurrence to the series' standing volunteer, accepted, when they are active
-    and free at that time; otherwise it stays open for matching. Returns 1 if given."""
+    """Give a new occurrence to the series' standing volunteer, accepted, when they are active,
+    free at that time and have not blocked that day; otherwise it stays open for matching.
+    Returns 1 if given."""
     volunteer = session.get(Volunteer, series.standing_volunteer_id)
     if volunteer is None or volunteer.status == "inactive":
         return 0
     if _busy(session, volunteer.id, start, end):
+        return 0
+    if blocks.is_blocked(session, volunteer_id=volunteer.id, day=start.astimezone(TOKYO).date()):
         return 0
     now = utcnow()
     resident = series.resident

@@ -1,6 +1,6 @@
 """Revision 0010: volunteers who came as おためし are marked (on trial now, or registered after
 they signed up; a direct registration is not), the follow-up table comes, and downgrading to
-0008 takes it all away again."""
+0009 takes it all away again."""
 
 from alembic import command
 from sqlalchemy import inspect, text
@@ -27,7 +27,7 @@ def columns(url: str) -> set[str]:
 
 def test_0010_marks_who_came_as_trial_and_takes_it_away(scratch_url):  # noqa: F811
     cfg = alembic_config(scratch_url)
-    command.upgrade(cfg, "0008")
+    command.upgrade(cfg, "0009")
     engine = make_engine(scratch_url)
     signed_up = "2026-06-01 01:00:00.000000+00:00"
     later = "2026-07-15 01:00:00.000000+00:00"
@@ -60,7 +60,7 @@ def test_0010_marks_who_came_as_trial_and_takes_it_away(scratch_url):  # noqa: F
     }
     assert "trial_followups" in tables(scratch_url)
 
-    command.downgrade(cfg, "0008")
+    command.downgrade(cfg, "0009")
     assert not NEW & columns(scratch_url)
     command.upgrade(cfg, "head")
     assert columns(scratch_url) >= NEW

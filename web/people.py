@@ -30,7 +30,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 
 from db import InvalidInput
-from matching import directory, places, services
+from matching import blocks, directory, places, services
 from matching.models import Skill
 from points.rules import TOKYO
 from web.auth import current_staff, staff_required
@@ -391,6 +391,7 @@ def volunteer(volunteer_id: int) -> Any:
             for s in person.availability
         ],
         assignments=directory.assignments_of(session, volunteer_id=volunteer_id),
+        no_shows=blocks.no_show_count(session, volunteer_id=volunteer_id),
         status_names=VOLUNTEER_STATUS,
         assignment_status=ASSIGNMENT_STATUS,
         when=when,

@@ -40,7 +40,8 @@ from flask import session as cookie
 from flask_limiter import Limiter
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
-from wtforms import HiddenField, PasswordField, SelectField
+from wtforms import DateField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import InputRequired, Optional
 
 from access.models import ApiToken, VolunteerSignInLink
 from access.sign_in_links import (
@@ -53,7 +54,7 @@ from access.sign_in_links import (
 )
 from access.tokens import hash_token
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching import dispatch
+from matching import blocks, dispatch
 from matching.models import Assignment, Volunteer
 from points import balances, vouchers
 from points.models import Transfer, Voucher
@@ -663,3 +664,70 @@ def issue(volunteer_id: int) -> Any:
         issued=issued,
         hours=f"{link_hours():g}",
     )
+
+
+class BlockForm(Form):
+    first_day = DateField("行けない最初の日", validators=[InputRequired("日付を選んでください。")])
+    last_day = DateField(
+        "最後の日（1日だけなら空のまま）", validators=[Optional()], render_kw={"required": False}
+    )
+    note = StringField("メモ（旅行、入院など）", validators=[Optional(), max_length(200)])
+
+
+def _render_blocks(volunteer: Volunteer, form: BlockForm, status: int = 200) -> Response:
+    today = dt.datetime.now(TOKYO).date()
+    rows = blocks.list_blocks(get_session(), volunteer_id=volunteer.id, since=today)
+    body = render_template(
+        "volunteer_blocks.html",
+        volunteer=volunteer,
+        form=form,
+        blocks=[
+            {
+                "id": b.id,
+                "days": _days_text(b.first_day, b.last_day),
+                "note": b.note,
+            }
+            for b in rows
+        ],
+    )
+    return Response(body, status=status)
+
+
+def _days_text(first: dt.date, last: dt.date) -> str:
+    def one(day: dt.date) -> str:
+        return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+    return one(first) if first == last else f"{one(first)}〜{one(last)}"
+
+
+@blp.route("/blocks", methods=["GET", "POST"])
+@volunteer_required
+def date_blocks() -> Response:
+    """The days a volunteer cannot help: no task is proposed to them then."""
+    volunteer = _me()
+    form = BlockForm()
+    if request.method == "GET":
+        return _render_blocks(volunteer, form)
+    if not form.validate():
+        return _render_blocks(volunteer, form, status=422)
+    try:
+        blocks.add_block(
+            get_session(),
+            volunteer_id=volunteer.id,
+            first_day=form.first_day.data,
+            last_day=form.last_day.data,
+            note=form.note.data,
+        )
+    except InvalidInput:
+        form.last_day.errors = ["最初の日より後の日を選んでください（1年以内）。"]
+        return _render_blocks(volunteer, form, status=422)
+    flash("行けない日を登録しました。この日にはお願いが届きません。", "info")
+    return redirect(url_for("web.volunteer.date_blocks"), code=303)
+
+
+@blp.post("/blocks/<int:block_id>/remove")
+@volunteer_required
+def remove_date_block(block_id: int) -> Response:
+    blocks.remove_block(get_session(), volunteer_id=_me().id, block_id=block_id)
+    flash("取り消しました。この日にもお願いが届くようになります。", "info")
+    return redirect(url_for("web.volunteer.date_blocks"), code=303)

@@ -5,7 +5,7 @@ for existing rows from their status and when they registered); volunteers.regist
 the SC who converted them (registered_at already says when).
 
 Revision ID: 0010
-Revises: 0008
+Revises: 0009
 Create Date: 2026-11-29 18:15:00.000000
 """
 
@@ -17,7 +17,7 @@ from alembic import op
 import db
 
 revision: str = "0010"
-down_revision: str | Sequence[str] | None = "0008"
+down_revision: str | Sequence[str] | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

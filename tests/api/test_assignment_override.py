@@ -28,7 +28,13 @@ def test_the_sc_sees_the_alternatives_cheapest_first(api, coordinator, proposal)
     assert [a["volunteer_id"] for a in body] == [at_200.id, at_300.id]
     assert body[0]["name"] == "候補 200"
     assert body[0]["cost"] <= body[1]["cost"]
-    assert set(body[0]["reasons"]) == {"distance", "continuity", "load", "trial_experience"}
+    assert set(body[0]["reasons"]) == {
+        "distance",
+        "continuity",
+        "load",
+        "trial_experience",
+        "no_show",
+    }
     limited = api.get(f"/api/v1/assignments/{assignment}/alternatives?limit=1", token=coordinator)
     assert len(limited.get_json()) == 1
 

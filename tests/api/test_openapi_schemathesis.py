@@ -88,6 +88,10 @@ DOCUMENTED_RULES: dict[tuple[str, str], list[tuple[str, str]]] = {
         (r"json\.category", r"Unknown category; known: .*"),
         (r"json\.resident_id", r"No such resident\."),
     ],
+    ("POST", "/api/v1/volunteers/{volunteer_id}/blocks"): [
+        (r"json\.last_day", r"Must be on or after first_day\."),
+        (r"json\.last_day", r"At most [0-9]+ days after first_day\."),
+    ],
     ("POST", "/api/v1/match-runs"): [
         (r"json\.window_to", r"window_to must be later than window_from\."),
     ],

@@ -71,6 +71,7 @@ def cost(volunteer: VolunteerSpec, request: RequestSpec, w: CostWeights = DEFAUL
     if request.resident_id in volunteer.helped_resident_ids:
         c -= w.continuity_bonus_m
     c += w.load_penalty_m_per_task * volunteer.recent_tasks
+    c += w.no_show_penalty_m * volunteer.recent_no_shows
     if volunteer.is_trial and volunteer.completed_tasks == 0:
         c -= w.trial_first_task_bonus_m
     return c

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import Conflict, InvalidInput
-from matching import series
+from matching import blocks, series
 from matching.models import Assignment, HelpRequest
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -316,6 +316,23 @@ def test_a_standing_volunteer_gets_each_occurrence_unless_busy_then(
     )
     _propose(session, other, volunteer.id, "accepted")
 
+    report = series.generate(session, weeks_ahead=1, today=D(2027, 2, 1))
+    assert (report.created, report.standing) == (2, 1)
+    assert _statuses(session, s.id) == {
+        D(2027, 2, 2): ("accepted", volunteer.id),
+        D(2027, 2, 5): ("open", None),
+    }
+
+
+def test_a_standing_volunteer_does_not_get_an_occurrence_on_a_day_they_blocked(
+    session, make_series, make_volunteer
+):
+    volunteer, _ = make_volunteer()
+    s = make_series(start_date=D(2027, 2, 1))
+    series.set_standing(session, series_id=s.id, volunteer_id=volunteer.id)
+    blocks.add_block(
+        session, volunteer_id=volunteer.id, first_day=D(2027, 2, 5), last_day=D(2027, 2, 5)
+    )
     report = series.generate(session, weeks_ahead=1, today=D(2027, 2, 1))
     assert (report.created, report.standing) == (2, 1)
     assert _statuses(session, s.id) == {

@@ -290,3 +290,24 @@ def test_a_volunteers_address_is_picked_or_corrected_like_a_residents(sc: Visito
     )
     year = sc.submit("/volunteers/new", registration(birth_year="昭和23"))
     assert "西暦の数字で入力してください" in error_of(year.text, "birth_year")
+
+
+def test_a_volunteers_page_says_how_many_times_they_did_not_show(
+    sc: Visitor, session: Session, make_volunteer, make_help_request
+):
+    volunteer, _ = make_volunteer(name="来ない 人")
+    request = make_help_request(
+        window_start=local(-2, 7), window_end=local(-2, 9), now=local(-3, 0)
+    )
+    session.add(
+        Assignment(
+            help_request_id=request.id,
+            volunteer_id=volunteer.id,
+            status="no_show",
+            distance_m=10.0,
+            cost=10.0,
+        )
+    )
+    session.flush()
+    page = sc.get(f"/volunteers/{volunteer.id}")
+    assert "来られなかった回数" in page.text and "1回" in page.text
