@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import hashlib
 import hmac
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -53,8 +52,7 @@ def limit_sign_ins(limiter: Limiter) -> None:
 def _session_key(user: User) -> str:
     # ties the cookie to the password: a new password ends every other sign-in. The cookie is
     # signed but readable, so it holds a keyed digest of the hash, never the hash.
-    secret = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(secret, (user.password_hash or "").encode(), hashlib.sha256).hexdigest()
+    return sessions.keyed_digest(user.password_hash or "")
 
 
 def current_staff() -> User | None:

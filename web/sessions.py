@@ -11,6 +11,8 @@ that is set to the longest, and each kind checks its own age from the time it wa
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 import os
 import time
 
@@ -43,6 +45,13 @@ def configure(app: Flask) -> None:
     config["PERMANENT_SESSION_LIFETIME"] = max(
         dt.timedelta(hours=hours), dt.timedelta(days=volunteer_days), dt.timedelta(days=shop_days)
     )
+
+
+def keyed_digest(text: str) -> str:
+    """A keyed digest (HMAC-SHA256 with SECRET_KEY) of a credential's hash, for the cookie: it
+    is signed but readable, so it never holds the hash itself."""
+    secret = current_app.config["SECRET_KEY"].encode("utf-8")
+    return hmac.new(secret, text.encode(), hashlib.sha256).hexdigest()
 
 
 def begin(*, persistent: bool) -> None:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -93,8 +92,7 @@ def _now() -> dt.datetime:
 def _session_key(token: ApiToken) -> str:
     # ties the cookie to the key: a rotated or revoked key ends the shop's sign-in. The cookie
     # is signed but readable, so it holds a keyed digest of the key's hash, never the hash.
-    secret = current_app.config["SECRET_KEY"].encode("utf-8")
-    return hmac.new(secret, token.token_hash.encode(), hashlib.sha256).hexdigest()
+    return sessions.keyed_digest(token.token_hash)
 
 
 def _shop_token(key: str) -> ApiToken | None:

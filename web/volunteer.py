@@ -15,7 +15,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import hmac
 import os
 import uuid
@@ -140,9 +139,7 @@ def _private(response: Response) -> Response:
 
 def _session_key(volunteer_id: int, via: str, credential_hash: str) -> str:
     # the cookie is signed but readable: it holds a keyed digest of the credential's hash
-    secret = current_app.config["SECRET_KEY"].encode("utf-8")
-    message = f"volunteer:{volunteer_id}:{via}:{credential_hash}".encode()
-    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+    return sessions.keyed_digest(f"volunteer:{volunteer_id}:{via}:{credential_hash}")
 
 
 def _sign_in(volunteer_id: int, via: str, credential_hash: str) -> None:
