@@ -129,9 +129,10 @@ def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, 
 
 
 def register_commands(app: Flask) -> None:
+    from api.dispatch_cli import dispatch_cli
     from api.notify_cli import notify_cli
     from api.points_cli import points_cli
     from api.series_cli import series_cli
 
-    for group in (users, db_cli, demo, points_cli, notify_cli, series_cli):
+    for group in (users, db_cli, demo, points_cli, notify_cli, series_cli, dispatch_cli):
         app.cli.add_command(group)

@@ -10,7 +10,7 @@ from api import get_session
 from api.auth import require
 from api.pages import page_of
 from api.schemas import HelpRequestCreate, HelpRequestOut, HelpRequestPage, HelpRequestQuery
-from matching import services
+from matching import flags, services
 from matching.models import HelpRequest
 
 blp = Blueprint("help_requests", __name__, description="Help requests")
@@ -42,6 +42,7 @@ def list_help_requests(query: dict[str, Any]) -> dict[str, Any]:
         zone=query.get("zone"),
         window_from=query.get("from_"),
         window_to=query.get("to"),
+        flagged=query.get("flagged"),
     )
     return page_of(get_session(), stmt, page=query["page"], page_size=query["page_size"])
 
@@ -60,3 +61,12 @@ def get_help_request(help_request_id: int) -> HelpRequest:
 def cancel_help_request(help_request_id: int) -> HelpRequest:
     """Cancel an open or proposed request (a pending proposal is withdrawn)."""
     return services.cancel_help_request(get_session(), help_request_id=help_request_id)
+
+
+@blp.route("/help-requests/<int:help_request_id>/acknowledge", methods=["POST"])
+@require("coordinator")
+@blp.response(200, HelpRequestOut)
+def acknowledge_help_request(help_request_id: int) -> HelpRequest:
+    """The SC has seen why a flagged request came back: clear its flag (idempotent; a queued
+    re-dispatch still happens)."""
+    return flags.clear_flag(get_session(), help_request_id=help_request_id)

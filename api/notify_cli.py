@@ -23,14 +23,16 @@ def _session() -> Session:
 def send(limit: int) -> None:
     """Enqueue news of proposals and cancellations, then send what is due, each at most once
     (SMTP_HOST set: by SMTP, else to the log). Run every few minutes from cron."""
+    from api.dispatch_cli import cutoff_from_settings
     from notify.events import enqueue_events
     from notify.outbox import send_due
     from notify.senders import sender_from_env
 
     sender = sender_from_env(os.environ)
+    cutoff = cutoff_from_settings()
     with _session() as session:
         with session.begin():
-            news = enqueue_events(session, now=dt.datetime.now(dt.UTC))
+            news = enqueue_events(session, now=dt.datetime.now(dt.UTC), cutoff=cutoff)
         report = send_due(session, sender=sender, now=dt.datetime.now(dt.UTC), limit=limit)
     click.echo(
         f"Enqueued {news['task_proposed']} proposals, {news['task_cancelled']} cancellations"

@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from matching.categories import CODE_PATTERN as CATEGORY_CODE_PATTERN
 from matching.categories import DURATION_RANGE, POINTS_RANGE
-from matching.models import REQUEST_STATUSES
+from matching.models import ENDED_REASONS, REQUEST_FLAGS, REQUEST_STATUSES
 from points.point_rules import RULE_RANGES
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -511,10 +511,33 @@ class HelpRequestOut(Schema):
     #: The request series it is an occurrence of (null for a one-off), and its local date.
     series_id = fields.Integer(allow_none=True)
     occurrence_date = fields.Date(allow_none=True)
+    flag = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(REQUEST_FLAGS),
+        metadata={
+            "description": "why it came back to the SC, until they acknowledge it: declined,"
+            " no_answer (not answered by the confirmation cut-off), no_show, standing_ended"
+            " (its series' standing volunteer stopped); null when nothing to look at"
+        },
+    )
+    flagged_at = LocalDateTime(allow_none=True)
+    redispatch_at = LocalDateTime(
+        allow_none=True,
+        metadata={
+            "description": "queued for automatic re-dispatch (`dispatch due`) since then;"
+            " null once tried or proposed"
+        },
+    )
 
 
 class HelpRequestQuery(PageQuery):
     status = fields.String(validate=validate.OneOf(REQUEST_STATUSES))
+    # a query string is text: "true" or "false" only (marshmallow would also take 1, "yes" …)
+    flagged = fields.Boolean(
+        truthy={"true"},
+        falsy={"false"},
+        metadata={"description": "true: only flagged requests; false: only unflagged ones"},
+    )
     zone = fields.String(validate=validate.Length(min=1, max=60))
     from_ = LocalDateTime(data_key="from", metadata={"description": "window ends after this"})
     to = LocalDateTime(metadata={"description": "window starts before this"})
@@ -568,6 +591,14 @@ class AssignmentOut(Schema):
     )
     answered_by_id = fields.Integer(
         allow_none=True, metadata={"description": "the staff user who recorded the answer"}
+    )
+    ended_reason = fields.String(
+        allow_none=True,
+        validate=validate.OneOf(ENDED_REASONS),
+        metadata={
+            "description": "no_answer: the service cancelled this proposal, not answered by"
+            " the confirmation cut-off; null otherwise"
+        },
     )
     proposed_by_id = fields.Integer(
         allow_none=True,
@@ -913,15 +944,6 @@ def _category_code(required: bool) -> fields.String:
         validate=FullMatch(CATEGORY_CODE_PATTERN),
         metadata={"description": "stable once a help request uses it; a-z, 0-9 and _"},
     )
-
-
-class StrictBoolean(fields.Boolean):
-    """true or false only, as JSON Schema's "boolean" has it (marshmallow takes 0, 1, "yes" …)."""
-
-    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> bool:
-        if not isinstance(value, bool):
-            raise self.make_error("invalid", input=value)
-        return value
 
 
 class SkillCreate(Schema):

@@ -151,7 +151,7 @@ def override(
     moved = session.execute(
         update(HelpRequest)
         .where(HelpRequest.id == assignment.help_request_id, HelpRequest.status == "open")
-        .values(status="proposed")
+        .values(status="proposed", redispatch_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
     if not moved:  # pragma: no cover - withdraw reopened it in this transaction

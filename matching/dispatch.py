@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching import followups
+from matching import flags, followups
 from matching.blocks import NO_SHOW_WINDOW, blocked_requests, no_show_counts
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.engine import plan
@@ -77,6 +77,7 @@ def _open_requests(
     window_from: dt.datetime | None,
     window_to: dt.datetime | None,
     now: dt.datetime,
+    help_request_ids: Sequence[int] | None = None,
 ) -> list[RequestRow]:
     stmt = (
         _request_rows()
@@ -84,6 +85,8 @@ def _open_requests(
         .where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
         .order_by(HelpRequest.window_start, HelpRequest.id)
     )
+    if help_request_ids is not None:
+        stmt = stmt.where(HelpRequest.id.in_(list(help_request_ids)))
     return [tuple(row) for row in session.execute(stmt)]  # type: ignore[misc]
 
 
@@ -120,14 +123,23 @@ def load_specs(
     window_from: dt.datetime | None = None,
     window_to: dt.datetime | None = None,
     now: dt.datetime | None = None,
+    help_request_ids: Sequence[int] | None = None,
 ) -> Loaded:
     """Load the open requests in scope and every volunteer who could reach one of them.
 
     Every open request in scope is loaded, so that every one is proposed or explained: one whose
     window has less time left than its task takes (or has ended) is the engine's `too_late`.
+    help_request_ids narrows the scope to these requests (automatic re-dispatch).
     """
     now = now or utcnow()
-    rows = _open_requests(session, zone=zone, window_from=window_from, window_to=window_to, now=now)
+    rows = _open_requests(
+        session,
+        zone=zone,
+        window_from=window_from,
+        window_to=window_to,
+        now=now,
+        help_request_ids=help_request_ids,
+    )
     if not rows:
         return Loaded([], [])
     requests = request_specs(session, rows, now=now)
@@ -168,8 +180,9 @@ def load_volunteers(
 ) -> LoadedVolunteers:
     """Load every volunteer who could reach one of these requests, with their history.
 
-    Returns them, the requests somebody declined and those somebody blocked the day of. A
-    volunteer's declines of these requests, those that overlap a task they already hold and
+    Returns them, the requests somebody declined (or left unanswered by the cut-off, or did not
+    show for) and those somebody blocked the day of. A volunteer's declines, unanswered
+    proposals and no-shows of these requests, those that overlap a task they already hold and
     those on a day they blocked (matching.blocks) become their exclusions.
     """
     timely = [
@@ -232,6 +245,7 @@ def load_volunteers(
             Assignment.status,
             Assignment.accepted_at,
             Assignment.completed_at,
+            Assignment.ended_reason,
             HelpRequest.resident_id,
             HelpRequest.window_start,
             HelpRequest.window_end,
@@ -239,11 +253,16 @@ def load_volunteers(
         .join(HelpRequest, Assignment.help_request_id == HelpRequest.id)
         .where(
             Assignment.volunteer_id.in_(eligible),
-            Assignment.status.in_(("declined", "completed", "accepted", "proposed")),
+            Assignment.status.in_(
+                ("declined", "no_show", "cancelled", "completed", "accepted", "proposed")
+            ),
         )
     )
-    for vid, hid, status, accepted_at, completed_at, resident_id, start, end in history:
-        if status == "declined":
+    for vid, hid, status, accepted_at, completed_at, ended, resident_id, start, end in history:
+        if status == "cancelled" and ended != "no_answer":
+            continue  # the SC withdrew it: no reason not to ask them again
+        if status in ("declined", "no_show", "cancelled"):
+            # declined, did not show, or did not answer by the cut-off: never this request again
             if hid in in_scope:
                 excluded[vid].add(hid)
                 declined_requests.add(hid)
@@ -299,14 +318,25 @@ def run_match(
     created_by_id: int | None = None,
     weights: CostWeights | None = None,
     now: dt.datetime | None = None,
+    help_request_ids: Sequence[int] | None = None,
+    trigger: str | None = None,
 ) -> MatchRun:
-    """Propose the optimal assignment for the open requests in scope and record the run."""
+    """Propose the optimal assignment for the open requests in scope and record the run.
+
+    help_request_ids narrows the scope to these requests; trigger names what started a run
+    nobody asked for (recorded in its params, e.g. "dispatch due").
+    """
     now = now or utcnow()
     weights = weights or CostWeights()
     started = time.perf_counter()
     lock_match_runs(session)
     requests, volunteers, declined, blocked = load_specs(
-        session, zone=zone, window_from=window_from, window_to=window_to, now=now
+        session,
+        zone=zone,
+        window_from=window_from,
+        window_to=window_to,
+        now=now,
+        help_request_ids=help_request_ids,
     )
     loaded = time.perf_counter()
     result = plan(requests, volunteers, weights=weights)
@@ -322,7 +352,7 @@ def run_match(
         volunteers_count=len(volunteers),
         matched_count=len(result.proposals),
         total_cost=float(sum(p.cost for p in result.proposals)),
-        params={"weights": asdict(weights)},
+        params={"weights": asdict(weights), **({"trigger": trigger} if trigger else {})},
         unmatched=[_explained(u, declined, blocked) for u in result.unmatched],
     )
     session.add(run)
@@ -353,6 +383,8 @@ def run_match(
                 .values(
                     status="proposed",
                     first_matched_at=func.coalesce(HelpRequest.first_matched_at, now),
+                    # proposed again: nothing left for `dispatch due` to do
+                    redispatch_at=None,
                 )
                 .execution_options(synchronize_session=False)
             ).rowcount
@@ -479,6 +511,15 @@ def _move(
     ).rowcount
     if not moved:
         raise Conflict(f"Help request {assignment.help_request_id} changed meanwhile.")
+    if to in ("declined", "no_show"):
+        # back to matching on its own (`dispatch due`), and the SC sees why
+        flags.raise_flag(
+            session,
+            help_request_ids=[assignment.help_request_id],
+            flag=to,
+            now=now,
+            redispatch=True,
+        )
     session.flush()
     session.refresh(assignment)
     session.refresh(assignment.help_request)

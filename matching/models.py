@@ -30,6 +30,12 @@ from db import Base, UTCDateTime, utcnow
 VOLUNTEER_STATUSES = ("trial", "active", "inactive")
 REQUEST_STATUSES = ("open", "proposed", "accepted", "completed", "cancelled")
 ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed", "declined", "cancelled", "no_show")
+#: Why the service itself cancelled an assignment: "no_answer", a proposal not answered by the
+#: confirmation cut-off (matching.redispatch). NULL when the SC withdrew it.
+ENDED_REASONS = ("no_answer",)
+#: Why a request came back to the SC's attention (flagged on the dispatch screen): its volunteer
+#: declined, did not answer by the cut-off, did not show, or stopped standing for its series.
+REQUEST_FLAGS = ("declined", "no_answer", "no_show", "standing_ended")
 #: How a volunteer's answer (accepted or declined) reached the service: through the app by the
 #: volunteer themselves, or by phone, recorded by the SC on their behalf.
 ANSWER_CHANNELS = ("app", "phone")
@@ -178,6 +184,8 @@ class HelpRequest(Base):
         CheckConstraint(
             "(series_id IS NULL) = (occurrence_date IS NULL)", "series_occurrence_together"
         ),
+        CheckConstraint(f"flag IS NULL OR {_in('flag', REQUEST_FLAGS)}", "flag_known"),
+        CheckConstraint("(flag IS NULL) = (flagged_at IS NULL)", "flag_with_time"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -195,6 +203,12 @@ class HelpRequest(Base):
     #: even by two processes at once, creates each occurrence once.
     series_id: Mapped[int | None] = mapped_column(ForeignKey("request_series.id"))
     occurrence_date: Mapped[dt.date | None] = mapped_column(Date)
+    #: Why it came back to the SC (REQUEST_FLAGS) and when; the SC clears it once seen.
+    flag: Mapped[str | None] = mapped_column(String(16))
+    flagged_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    #: When `dispatch due` should match it again on its own (after a decline, no answer by the
+    #: cut-off or a no-show with time left); cleared once that run has tried.
+    redispatch_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     resident: Mapped[Resident] = relationship()
     category: Mapped[Category] = relationship()
 
@@ -242,6 +256,9 @@ class Assignment(Base):
         CheckConstraint(
             f"answered_via IS NULL OR {_in('answered_via', ANSWER_CHANNELS)}", "answered_via_known"
         ),
+        CheckConstraint(
+            f"ended_reason IS NULL OR {_in('ended_reason', ENDED_REASONS)}", "ended_reason_known"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -260,6 +277,8 @@ class Assignment(Base):
     #: How the accept or decline came: 'app' (the volunteer) or 'phone' (the SC, on their behalf);
     #: NULL while unanswered, or when staff recorded it through the API without saying how.
     answered_via: Mapped[str | None] = mapped_column(String(5))
+    #: ENDED_REASONS: set when the service cancelled it on its own (see there).
+    ended_reason: Mapped[str | None] = mapped_column(String(10))
     #: The staff user who recorded the answer on the volunteer's behalf.
     answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: The SC who chose this volunteer over the solver's proposal (NULL: the solver proposed).

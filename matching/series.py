@@ -25,7 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching import blocks, services
+from matching import blocks, flags, services
 from matching.models import (
     SERIES_HOLIDAY_RULES,
     SERIES_PATTERNS,
@@ -414,8 +414,27 @@ def reopen_standing(
             .values(status="open")
             .execution_options(synchronize_session=False)
         )
+        # the SC chooses who takes them next (a new standing volunteer, or a match run)
+        flags.raise_flag(
+            session, help_request_ids=ids, flag="standing_ended", now=now, redispatch=False
+        )
     session.flush()
     return ids
+
+
+def release_standing(session: Session, *, volunteer_id: int, now: dt.datetime) -> list[int]:
+    """A volunteer stopped: they stand for no series any more, and their future occurrences
+    reopen, flagged for the SC. Returns the reopened requests' ids."""
+    reopened: list[int] = []
+    for series in session.scalars(
+        select(RequestSeries).where(RequestSeries.standing_volunteer_id == volunteer_id)
+    ):
+        reopened += reopen_standing(
+            session, series_id=series.id, volunteer_id=volunteer_id, now=now
+        )
+        series.standing_volunteer_id = None
+    session.flush()
+    return reopened
 
 
 def _insert(session: Session) -> Any:

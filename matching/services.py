@@ -192,6 +192,11 @@ def update_volunteer(session: Session, *, volunteer_id: int, changes: dict[str, 
             followups.close_followup(
                 session, volunteer_id=volunteer.id, by_user_id=None, now=utcnow()
             )
+        if new_status == "inactive":
+            # series imports this module: imported here to break the cycle
+            from matching.series import release_standing
+
+            release_standing(session, volunteer_id=volunteer.id, now=utcnow())
         volunteer.status = new_status
     for name, value in changes.items():
         setattr(volunteer, name, value)
@@ -311,11 +316,14 @@ def help_request_query(
     zone: str | None = None,
     window_from: dt.datetime | None = None,
     window_to: dt.datetime | None = None,
+    flagged: bool | None = None,
 ) -> Any:
     """Build the filtered, ordered query of help requests (the caller paginates)."""
     stmt = select(HelpRequest).join(HelpRequest.resident)
     if status:
         stmt = stmt.where(HelpRequest.status == status)
+    if flagged is not None:
+        stmt = stmt.where(HelpRequest.flag.is_not(None) if flagged else HelpRequest.flag.is_(None))
     stmt = stmt.where(*in_scope(zone=zone, window_from=window_from, window_to=window_to))
     return stmt.order_by(HelpRequest.window_start, HelpRequest.id)
 

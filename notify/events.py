@@ -20,6 +20,7 @@ from sqlalchemy import String, and_, cast, exists, literal, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from matching.models import Assignment, HelpRequest, Volunteer
+from matching.redispatch import Cutoff
 from notify.models import Notification
 from notify.outbox import enqueue
 
@@ -39,6 +40,12 @@ def when_ja(start: dt.datetime, end: dt.datetime) -> str:
     return f"{s.month}月{s.day}日（{_WEEKDAYS[s.weekday()]}）{s:%-H:%M}〜{e:%-H:%M}"
 
 
+def moment_ja(moment: dt.datetime) -> str:
+    """A moment in plain Japanese, Tokyo time: 11月30日（月）18:00."""
+    t = moment.astimezone(TOKYO)
+    return f"{t.month}月{t.day}日（{_WEEKDAYS[t.weekday()]}）{t:%-H:%M}"
+
+
 def _about(assignment: Assignment, volunteer: Volunteer) -> dict[str, str]:
     request = assignment.help_request
     return {
@@ -50,7 +57,12 @@ def _about(assignment: Assignment, volunteer: Volunteer) -> dict[str, str]:
 
 
 def _enqueue_for(
-    session: Session, *, assignment: Assignment, kind: str, template: str
+    session: Session,
+    *,
+    assignment: Assignment,
+    kind: str,
+    template: str,
+    extra: dict[str, str] | None = None,
 ) -> Notification | None:
     volunteer = session.get(Volunteer, assignment.volunteer_id)
     assert volunteer is not None  # noqa: S101 - a foreign key
@@ -63,25 +75,40 @@ def _enqueue_for(
         key=f"{kind}:assignment:{assignment.id}",
         to=to,
         template=template,
-        context=_about(assignment, volunteer),
+        context={**_about(assignment, volunteer), **(extra or {})},
         volunteer_id=volunteer.id,
     )
     return notification
 
 
-def enqueue_task_proposed(session: Session, *, assignment_id: int) -> Notification | None:
-    """Tell the volunteer they have been proposed a task (once per proposal)."""
+def enqueue_task_proposed(
+    session: Session, *, assignment_id: int, cutoff: Cutoff | None = None
+) -> Notification | None:
+    """Tell the volunteer they have been proposed a task and when to answer by (once per
+    proposal)."""
     assignment = session.get_one(Assignment, assignment_id)
+    answer_by = (cutoff or Cutoff()).answer_by(
+        window_start=assignment.help_request.window_start, proposed_at=assignment.created_at
+    )
     return _enqueue_for(
-        session, assignment=assignment, kind="task_proposed", template="task_proposed"
+        session,
+        assignment=assignment,
+        kind="task_proposed",
+        template="task_proposed",
+        extra={"answer_by": moment_ja(answer_by)},
     )
 
 
 def enqueue_task_cancelled(session: Session, *, assignment_id: int) -> Notification | None:
-    """Tell the volunteer their task was cancelled (once per assignment)."""
+    """Tell the volunteer their task was cancelled (once per assignment): by the SC, or by the
+    service because no answer came by the cut-off (another volunteer is asked instead)."""
     assignment = session.get_one(Assignment, assignment_id)
+    unanswered = assignment.ended_reason == "no_answer"
     return _enqueue_for(
-        session, assignment=assignment, kind="task_cancelled", template="task_cancelled"
+        session,
+        assignment=assignment,
+        kind="task_cancelled",
+        template="task_unanswered" if unanswered else "task_cancelled",
     )
 
 
@@ -121,10 +148,15 @@ def _with_email() -> Any:
 
 
 def enqueue_events(
-    session: Session, *, now: dt.datetime, lookback: dt.timedelta = LOOKBACK
+    session: Session,
+    *,
+    now: dt.datetime,
+    lookback: dt.timedelta = LOOKBACK,
+    cutoff: Cutoff | None = None,
 ) -> dict[str, int]:
     """Enqueue 'proposed' and 'cancelled' for recent assignments whose task is still ahead, and
-    the thanks after a おためし volunteer's first completed task."""
+    the thanks after a おためし volunteer's first completed task. cutoff: the ward's, to tell
+    each proposed volunteer when to answer by."""
     since = now - lookback
     found = {
         # still waiting for an answer: one accepted by phone meanwhile needs no message
@@ -148,8 +180,11 @@ def enqueue_events(
             .where(HelpRequest.window_start > now, _with_email())
             .order_by(Assignment.id)
         ).all()
-        helper = enqueue_task_proposed if kind == "task_proposed" else enqueue_task_cancelled
-        counts[kind] = sum(helper(session, assignment_id=i) is not None for i in ids)
+        if kind == "task_proposed":
+            sent = [enqueue_task_proposed(session, assignment_id=i, cutoff=cutoff) for i in ids]
+        else:
+            sent = [enqueue_task_cancelled(session, assignment_id=i) for i in ids]
+        counts[kind] = sum(n is not None for n in sent)
     return counts
 
 
