@@ -154,7 +154,7 @@ def enqueue_events(
     lookback: dt.timedelta = LOOKBACK,
     cutoff: Cutoff | None = None,
 ) -> dict[str, int]:
-    """Enqueue 'proposed' and 'cancelled' for recent assignments whose task is still ahead, and
+    """Enqueue 'proposed' and 'cancelled' for recent assignments whose window is not over, and
     the thanks after a おためし volunteer's first completed task. cutoff: the ward's, to tell
     each proposed volunteer when to answer by."""
     since = now - lookback
@@ -177,7 +177,7 @@ def enqueue_events(
     for kind, stmt in found.items():
         ids = session.scalars(
             stmt.join(HelpRequest, HelpRequest.id == Assignment.help_request_id)
-            .where(HelpRequest.window_start > now, _with_email())
+            .where(HelpRequest.window_end > now, _with_email())
             .order_by(Assignment.id)
         ).all()
         if kind == "task_proposed":
