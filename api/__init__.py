@@ -36,6 +36,10 @@ class IdConverter(IntegerConverter):
 _SWAGGER_DIST = Path(flask_swagger_ui.__file__).parent / "dist"
 
 
+#: The rate-limit scope the おためし form (web.trial) and POST /trial-signups share.
+TRIAL_SIGNUP_SCOPE = "trial-signup"
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: configuration, database, API blueprints, errors, commands."""
     app = Flask(__name__, instance_relative_config=True)
@@ -178,7 +182,10 @@ def _register_api(app: Flask) -> None:
     )
     # the screens limit their own forms with the same limiter (one storage, one key function)
     app.extensions["sasaeai.limiter"] = limiter
-    limiter.limit(app.config["TRIAL_SIGNUP_RATE_LIMIT"], methods=["POST"])(trial_signups.blp)
+    # one count per address for the form and this endpoint: either way is one signup
+    limiter.shared_limit(
+        app.config["TRIAL_SIGNUP_RATE_LIMIT"], scope=TRIAL_SIGNUP_SCOPE, methods=["POST"]
+    )(trial_signups.blp)
     for module in (
         categories,
         residents,

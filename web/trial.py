@@ -64,7 +64,12 @@ FIRST_YEAR = 1900
 def limit_signups(limiter: Limiter) -> None:
     """Limit posted signups per client address as the API's おためし endpoint is limited
     (the same limiter and the same setting, TRIAL_SIGNUP_RATE_LIMIT)."""
-    limiter.limit(lambda: current_app.config["TRIAL_SIGNUP_RATE_LIMIT"], methods=["POST"])(blp)
+    limiter.shared_limit(
+        lambda: current_app.config["TRIAL_SIGNUP_RATE_LIMIT"],
+        # the API's scope (api.TRIAL_SIGNUP_SCOPE; web may not import api): one count for both
+        scope="trial-signup",
+        methods=["POST"],
+    )(blp)
 
 
 def check_ward(ward_name: str) -> None:

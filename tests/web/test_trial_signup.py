@@ -288,3 +288,12 @@ def test_a_ward_with_no_chome_is_refused_at_start(engine, database_url):
         create_app(
             {"TESTING": True, "DATABASE_URL": database_url, "ENGINE": engine, "WARD": "世田谷"}
         )
+
+
+def test_the_form_and_the_api_share_one_count_per_address(limited: Visitor, session: Session):
+    here = {"headers": {"X-Forwarded-For": "203.0.113.10"}}
+    # one try by the API (a bad body counts too), one by the form: the limit of 2 is reached
+    assert limited.client.post("/api/v1/trial-signups", json={}, **here).status_code == 422
+    assert limited.submit("/trial", form(), **here).status_code == 303
+    assert limited.submit("/trial", form(), **here).status_code == 429
+    assert limited.client.post("/api/v1/trial-signups", json={}, **here).status_code == 429
