@@ -257,7 +257,13 @@ def new() -> Any:
                 "info",
             )
             return redirect(url_for("web.series_pages.show", series_id=created.id), code=303)
-    body = render_template("series_new.html", staff=current_staff(), form=form, resident=resident)
+    body = render_template(
+        "series_new.html",
+        staff=current_staff(),
+        form=form,
+        resident=resident,
+        ward_holidays=ward_holidays(),
+    )
     return Response(body, status=422 if http.method == "POST" else 200)
 
 
@@ -279,7 +285,7 @@ def show(series_id: int) -> Any:
         staff=current_staff(),
         series=series,
         summary=series_text.summary(series),
-        holidays=series_text.HOLIDAYS.get(series.holidays, series.holidays),
+        holidays=series_text.holidays(series.holidays, ward_holidays()),
         resident=resident,
         standing=standing,
         candidates=[
@@ -401,6 +407,7 @@ def edit(series_id: int) -> Any:
     body = render_template(
         "series_edit.html",
         staff=current_staff(),
+        ward_holidays=ward_holidays(),
         form=form,
         series=series,
         summary=series_text.summary(series),

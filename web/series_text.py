@@ -25,6 +25,13 @@ HOLIDAYS = {
 STATUSES = {"active": "実施中", "paused": "一時停止", "ended": "終了"}
 
 
+def holidays(rule: str | None, ward_rule: str) -> str:
+    """The series' holiday rule; the ward's, said as it is now, when it has none."""
+    if rule is None:
+        return f"区の決まりどおり（いまは{'休み' if ward_rule == 'skip' else '行う'}）"
+    return HOLIDAYS.get(rule, rule)
+
+
 def clock(minutes: int) -> str:
     return f"{minutes // 60}:{minutes % 60:02d}"
 

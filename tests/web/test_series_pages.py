@@ -19,6 +19,7 @@ from matching import series as series_service
 from matching.models import Assignment, HelpRequest, RequestSeries, Resident, Volunteer
 from tests.conftest import ALL_WEEK
 from tests.web.conftest import Visitor
+from web import series_text
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 
@@ -89,6 +90,15 @@ def created_id(response) -> int:
     return int(found.group(1))
 
 
+def test_a_series_is_said_as_an_sc_says_it():
+    assert series_text.rule([4, 1], "weekly") == "毎週 火・金"
+    assert series_text.rule([3], "biweekly") == "隔週 木"
+    assert series_text.rule([2], "second_fourth") == "第2・第4 水"
+    assert series_text.hours(420, 510) == "7:00–8:30"
+    assert series_text.holidays(None, "skip") == "区の決まりどおり（いまは休み）"
+    assert series_text.holidays("keep", "skip") == "祝日と年末年始も行う"
+
+
 # --- creating -------------------------------------------------------------------------------
 
 
@@ -139,6 +149,7 @@ def test_creating_a_series_makes_its_coming_occurrences_at_once(
     first = made[0].occurrence_date
     assert f"{first.month}月{first.day}日" in page.text
     assert "いつもの担い手" in page.text and "なし" in page.text
+    assert "祝日と年末年始も行う" in page.text
 
     listed = signed_in.get("/series/").text
     assert "高橋 和子 さん：ゴミ出し" in listed and "「毎週 火・金 7:00–8:30」" in listed
