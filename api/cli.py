@@ -103,8 +103,19 @@ def upgrade() -> None:
 @click.option("--requests", "requests_", default=300, show_default=True)
 @click.option("--days", default=7, show_default=True, help="Spread open requests over these days.")
 @click.option("--seed", default=2015, show_default=True, help="Random seed (same seed, same data).")
-def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, seed: int) -> None:
-    """Seed residents, volunteers and open requests at real 町丁目 points, by population."""
+@click.option(
+    "--series",
+    "series_",
+    default=3,
+    show_default=True,
+    type=click.IntRange(0, 3),
+    help="Request series (燃やすごみ, 隔週 資源ごみ, 第2・第4 買い物), 4 weeks made.",
+)
+def seed(
+    ward: str, residents: int, volunteers: int, requests_: int, days: int, seed: int, series_: int
+) -> None:
+    """Seed residents, volunteers and open requests at real 町丁目 points, by population, and a
+    few request series, two with a standing volunteer."""
     from db import DomainError
     from matching import demo as demo_data
 
@@ -118,13 +129,15 @@ def seed(ward: str, residents: int, volunteers: int, requests_: int, days: int, 
                 n_requests=requests_,
                 days=days,
                 seed=seed,
+                n_series=series_,
             )
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(
         f"Seeded {ward}: {counts['residents']} residents, {counts['volunteers']} volunteers"
         f" ({counts['trial']} on trial), {counts['requests']} open requests"
-        f" in {counts['zones']} zones."
+        f" in {counts['zones']} zones; {counts['series']} request series"
+        f" ({counts['standing']} with a standing volunteer, {counts['occurrences']} occurrences)."
     )
 
 

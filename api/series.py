@@ -198,8 +198,9 @@ def end_series(series_id: int) -> RequestSeries:
 @blp.arguments(StandingIn)
 @blp.response(200, SeriesOut)
 @blp.doc(
-    description="New occurrences come to this volunteer, accepted, unless they already hold a"
-    " task at that time. Null or another volunteer: the previous one's accepted occurrences"
+    description="Its open occurrences not yet begun and new ones come to this volunteer,"
+    " accepted, unless they already hold a task at that time or blocked that day. Null or"
+    " another volunteer: the previous one's accepted occurrences"
     " not yet begun reopen for matching. 422 (json.volunteer_id) if no such active volunteer."
 )
 def set_standing(data: dict[str, Any], series_id: int) -> RequestSeries:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -10,10 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import InvalidInput
+from matching import series as series_service
 from matching import services
 from matching.geography import load_chome, sample_points
-from matching.models import Category
-from matching.places import zone_of
+from matching.models import Category, Resident, Volunteer
+from matching.places import metres, zone_of
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _SURNAMES = [
@@ -95,8 +97,10 @@ def seed_ward(
     days: int = 7,
     seed: int = 2015,
     now: dt.datetime | None = None,
+    n_series: int = 0,
 ) -> dict[str, int]:
-    """Add residents, volunteers and open requests for the coming days in one ward."""
+    """Add residents, volunteers and open requests for the coming days in one ward, and
+    n_series (at most len(DEMO_SERIES)) recurring requests with their coming occurrences."""
     chomes = [c for c in load_chome(ward) if c.population > 0]
     if not chomes:
         raise InvalidInput(f"No 町丁目 with residents in {ward!r}; give one of the 23 wards.")
@@ -124,6 +128,7 @@ def seed_ward(
         )
 
     lats, lons, idx = sample_points(chomes, n_volunteers, rng, jitter_m=60.0)
+    volunteers = []
     trial = 0
     this_year = (now or dt.datetime.now(TOKYO)).year
     for lat, lon, i in zip(lats, lons, idx, strict=True):
@@ -134,7 +139,7 @@ def seed_ward(
         skills = ["garbage"]
         if not on_trial:
             skills += [s for s, p in (("shopping", 0.6), ("ladder", 0.35)) if rng.random() < p]
-        services.create_volunteer(
+        volunteer, _token = services.create_volunteer(
             session,
             name=_name(rng, young),
             birth_year=this_year - age,
@@ -148,6 +153,7 @@ def seed_ward(
             contact=f"090-{int(rng.integers(1000, 9999))}-{int(rng.integers(0, 9999)):04d}",
         )
         trial += on_trial
+        volunteers.append(volunteer)
 
     today = (now or dt.datetime.now(TOKYO)).astimezone(TOKYO).date()
     windows = {  # local start, end of a typical window
@@ -167,10 +173,136 @@ def seed_ward(
             window_start=dt.datetime.combine(day, start, TOKYO),
             window_end=dt.datetime.combine(day, end, TOKYO),
         )
+    made = _seed_series(
+        session,
+        residents=residents,
+        volunteers=volunteers,
+        n_series=n_series,
+        today=today,
+        now=now.astimezone(dt.UTC) if now is not None else dt.datetime.now(dt.UTC),
+    )
     return {
         "residents": n_residents,
         "volunteers": n_volunteers,
         "trial": trial,
         "requests": n_requests,
         "zones": len({r.zone for r in residents}),
+        **made,
     }
+
+
+@dataclass(frozen=True)
+class DemoSeries:
+    category: str
+    weekdays: tuple[int, ...]
+    pattern: str
+    start: dt.time
+    end: dt.time
+    notes: str
+    #: whether a neighbour whose week fits takes the whole series (standing volunteer)
+    standing: bool
+
+
+#: The series the demo seeds, in this order; 燃やすごみ and 第2・第4 買い物 have a standing
+#: volunteer, 隔週 資源ごみ has none (matching finds someone each time).
+DEMO_SERIES = (
+    DemoSeries("garbage", (1, 4), "weekly", dt.time(7, 0), dt.time(8, 30), "燃やすごみ", True),
+    DemoSeries(
+        "garbage",
+        (3,),
+        "biweekly",
+        dt.time(7, 0),
+        dt.time(8, 30),
+        "資源ごみ（びん・缶・ペットボトル）",
+        False,
+    ),
+    DemoSeries(
+        "shopping",
+        (2,),
+        "second_fourth",
+        dt.time(10, 0),
+        dt.time(12, 0),
+        "第2・第4水曜の買い物（近くのスーパーまで）",
+        True,
+    ),
+)
+
+
+def _minutes(t: dt.time) -> int:
+    return t.hour * 60 + t.minute
+
+
+def _fits(volunteer: Volunteer, resident: Resident, plan: DemoSeries) -> bool:
+    """Registered, can do the task, in reach, and free every weekday of the series' window."""
+    start, end = _minutes(plan.start), _minutes(plan.end)
+    return (
+        volunteer.status == "active"
+        and plan.category in {s.code for s in volunteer.skills}
+        and metres(volunteer.lat, volunteer.lon, resident.lat, resident.lon)
+        <= volunteer.max_distance_m
+        and all(
+            any(
+                s.weekday == day and s.start_min <= start and end <= s.end_min
+                for s in volunteer.availability
+            )
+            for day in plan.weekdays
+        )
+    )
+
+
+def _pick(
+    residents: list[Resident], volunteers: list[Volunteer], plan: DemoSeries, used: set[int]
+) -> tuple[Resident | None, list[Volunteer]]:
+    """The resident a demo series is for, and the volunteers who fit it, nearest first."""
+    free = [r for r in residents if r.id not in used]
+    for resident in free:
+        fitting = sorted(
+            (v for v in volunteers if _fits(v, resident, plan)),
+            key=lambda v: (metres(v.lat, v.lon, resident.lat, resident.lon), v.id),
+        )
+        if fitting or not plan.standing:
+            return resident, fitting
+    return (free[0], []) if free else (None, [])
+
+
+def _seed_series(
+    session: Session,
+    *,
+    residents: list[Resident],
+    volunteers: list[Volunteer],
+    n_series: int,
+    today: dt.date,
+    now: dt.datetime,
+) -> dict[str, int]:
+    """The first n_series of DEMO_SERIES, each for the first resident not yet given one (for a
+    series with a standing volunteer: the first who has a volunteer whose week fits, the nearest
+    of them taking it), and their occurrences for the coming 4 weeks."""
+    made = standing = occurrences = 0
+    used: set[int] = set()
+    for plan in DEMO_SERIES[:n_series]:
+        resident, fitting = _pick(residents, volunteers, plan, used)
+        if resident is None:
+            break
+        used.add(resident.id)
+        series = series_service.create_series(
+            session,
+            resident_id=resident.id,
+            category=plan.category,
+            weekdays=list(plan.weekdays),
+            pattern=plan.pattern,
+            window_start_min=_minutes(plan.start),
+            window_end_min=_minutes(plan.end),
+            start_date=today,
+            notes=plan.notes,
+        )
+        made += 1
+        if plan.standing and fitting:
+            series_service.set_standing(
+                session, series_id=series.id, volunteer_id=fitting[0].id, now=now
+            )
+            standing += 1
+        report = series_service.generate(
+            session, weeks_ahead=4, today=today, holidays="skip", now=now, series_id=series.id
+        )
+        occurrences += report.created
+    return {"series": made, "standing": standing, "occurrences": occurrences}

@@ -359,9 +359,9 @@ def set_standing(
     volunteer_id: int | None,
     now: dt.datetime | None = None,
 ) -> RequestSeries:
-    """Give the whole series to a volunteer (later occurrences come to them, accepted), or take
-    it back (volunteer_id None, or another volunteer): the previous standing volunteer's
-    accepted occurrences not yet begun reopen for matching."""
+    """Give the whole series to a volunteer (its open occurrences not yet begun and later ones
+    come to them, accepted), or take it back (volunteer_id None, or another volunteer): the
+    previous standing volunteer's accepted occurrences not yet begun reopen for matching."""
     now = now or utcnow()
     series = get_series(session, series_id=series_id)
     if volunteer_id is not None:
@@ -376,7 +376,33 @@ def set_standing(
         reopen_standing(session, series_id=series.id, volunteer_id=previous, now=now)
     series.standing_volunteer_id = volunteer_id
     session.flush()
+    if volunteer_id is not None and series.status == "active":
+        _give_open(session, series, volunteer_id, now)
     return series
+
+
+def _give_open(session: Session, series: RequestSeries, volunteer_id: int, now: dt.datetime) -> int:
+    """The series' occurrences already made, not yet begun and open (nobody proposed), go to
+    its standing volunteer as new ones would (unless busy or blocked then, or they declined or
+    did not show for that one). Returns how many were given."""
+    refused = exists().where(
+        Assignment.help_request_id == HelpRequest.id,
+        Assignment.volunteer_id == volunteer_id,
+        Assignment.status.in_(("declined", "no_show")),
+    )
+    waiting = session.execute(
+        select(HelpRequest.id, HelpRequest.window_start, HelpRequest.window_end)
+        .where(
+            HelpRequest.series_id == series.id,
+            HelpRequest.window_start > now,
+            HelpRequest.status == "open",
+            ~refused,
+        )
+        .order_by(HelpRequest.window_start)
+    ).all()
+    return sum(
+        _pre_assign(session, series, row.id, row.window_start, row.window_end) for row in waiting
+    )
 
 
 def reopen_standing(
@@ -449,22 +475,25 @@ def generate(
     today: dt.date,
     holidays: str = "skip",
     now: dt.datetime | None = None,
+    series_id: int | None = None,
 ) -> GenerateReport:
     """Make the occurrences of every active series from today to weeks_ahead weeks on.
 
     Safe to run again and again and by two processes at once: each row is an INSERT … ON
     CONFLICT DO NOTHING on UNIQUE (series_id, occurrence_date); on PostgreSQL the second
     writer waits for the first's row and then does nothing. An occurrence whose window is over
-    by `now` is not made. `holidays` is the ward's rule for series that have none.
+    by `now` is not made. `holidays` is the ward's rule for series that have none. `series_id`:
+    that series only (the SC's screen, right after creating, resuming or editing it).
     """
     if weeks_ahead < 0:
         raise InvalidInput("weeks_ahead is 0 or more.", {"weeks_ahead": ["0 or more."]})
     if holidays not in SERIES_HOLIDAY_RULES:
         raise InvalidInput("Unknown holiday rule.", {"holidays": ["skip or keep."]})
     last = today + dt.timedelta(days=7 * weeks_ahead)
-    active = session.scalars(
-        select(RequestSeries).where(RequestSeries.status == "active").order_by(RequestSeries.id)
-    ).all()
+    which = select(RequestSeries).where(RequestSeries.status == "active")
+    if series_id is not None:
+        which = which.where(RequestSeries.id == series_id)
+    active = session.scalars(which.order_by(RequestSeries.id)).all()
     created = standing = 0
     for series in active:
         for day in occurrence_dates(
@@ -504,3 +533,82 @@ def generate(
                 standing += _pre_assign(session, series, help_request_id, start, end)
     session.flush()
     return GenerateReport(series=len(active), created=created, standing=standing)
+
+
+# --- what the screens list ----------------------------------------------------------------
+
+
+def list_series(
+    session: Session,
+    *,
+    zone: str | None = None,
+    resident_id: int | None = None,
+    standing_volunteer_id: int | None = None,
+    include_ended: bool = True,
+) -> list[RequestSeries]:
+    """Series by zone (their resident's), resident or standing volunteer: active first, then
+    paused, then ended; by resident's zone and id within."""
+    query = select(RequestSeries).join(Resident, Resident.id == RequestSeries.resident_id)
+    if zone is not None:
+        query = query.where(Resident.zone == zone)
+    if resident_id is not None:
+        query = query.where(RequestSeries.resident_id == resident_id)
+    if standing_volunteer_id is not None:
+        query = query.where(RequestSeries.standing_volunteer_id == standing_volunteer_id)
+    if not include_ended:
+        query = query.where(RequestSeries.status != "ended")
+    found = session.scalars(query.order_by(Resident.zone, RequestSeries.id)).all()
+    order = {"active": 0, "paused": 1, "ended": 2}
+    return sorted(found, key=lambda s: order.get(s.status, 3))
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    help_request: HelpRequest
+    #: who holds it (proposed or accepted), if anyone
+    volunteer: Volunteer | None
+    assignment_status: str | None
+
+
+def upcoming(
+    session: Session, *, series_id: int, now: dt.datetime, limit: int = 10
+) -> list[Occurrence]:
+    """The series' occurrences whose window has not ended, soonest first, with who holds each."""
+    requests_ = session.scalars(
+        select(HelpRequest)
+        .where(HelpRequest.series_id == series_id, HelpRequest.window_end > now)
+        .order_by(HelpRequest.window_start)
+        .limit(limit)
+    ).all()
+    held = {
+        a.help_request_id: a
+        for a in session.scalars(
+            select(Assignment).where(
+                Assignment.help_request_id.in_([r.id for r in requests_]),
+                Assignment.status.in_(("proposed", "accepted", "completed")),
+            )
+        )
+    }
+    out = []
+    for r in requests_:
+        a = held.get(r.id)
+        out.append(
+            Occurrence(
+                help_request=r,
+                volunteer=session.get(Volunteer, a.volunteer_id) if a else None,
+                assignment_status=a.status if a else None,
+            )
+        )
+    return out
+
+
+def standing_candidates(session: Session, *, series_id: int, limit: int = 30) -> list[Volunteer]:
+    """Active volunteers of the resident's zone who could stand for the series, nearest first."""
+    series = get_series(session, series_id=series_id)
+    resident = series.resident
+    people = session.scalars(
+        select(Volunteer).where(Volunteer.status == "active", Volunteer.zone == resident.zone)
+    ).all()
+    return sorted(people, key=lambda v: (metres(v.lat, v.lon, resident.lat, resident.lon), v.id))[
+        :limit
+    ]

@@ -47,6 +47,8 @@ def test_demo_seed_places_people_in_the_ward(runner, session):
             "50",
             "--requests",
             "30",
+            "--series",
+            "0",
         ]
     )
     assert result.exit_code == 0, result.output

@@ -21,6 +21,7 @@ from web import (
     followups,
     home,
     people,
+    series,
     sessions,
     settings,
     shop,
@@ -79,6 +80,7 @@ screens.register_blueprint(zonemap.blp)
 screens.register_blueprint(volunteer.blp)
 screens.register_blueprint(settings.blp)
 screens.register_blueprint(followups.blp)
+screens.register_blueprint(series.blp)
 
 
 def init_app(app: Flask) -> None:

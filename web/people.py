@@ -31,8 +31,10 @@ from wtforms.fields.choices import SelectChoice
 
 from db import InvalidInput
 from matching import blocks, directory, places, services
+from matching import series as series_service
 from matching.models import Skill
 from points.rules import TOKYO
+from web import series_text
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
@@ -318,6 +320,10 @@ def resident(resident_id: int) -> Any:
         picker=point_picker(ward=_picker_ward(), lat=person.lat, lon=person.lon),
         area=_area_label(person.lat, person.lon),
         requests=directory.requests_of(session, resident_id=resident_id),
+        series=[
+            series_text.summary(s)
+            for s in series_service.list_series(session, resident_id=resident_id)
+        ],
         status_names=REQUEST_STATUS,
         when=when,
     )
@@ -392,6 +398,12 @@ def volunteer(volunteer_id: int) -> Any:
         ],
         assignments=directory.assignments_of(session, volunteer_id=volunteer_id),
         no_shows=blocks.no_show_count(session, volunteer_id=volunteer_id),
+        standing=[
+            series_text.summary(s)
+            for s in series_service.list_series(
+                session, standing_volunteer_id=volunteer_id, include_ended=False
+            )
+        ],
         status_names=VOLUNTEER_STATUS,
         assignment_status=ASSIGNMENT_STATUS,
         when=when,

@@ -54,11 +54,12 @@ from access.sign_in_links import (
 from access.tokens import hash_token
 from db import Conflict, InvalidInput, NotFound, utcnow
 from matching import blocks, dispatch
+from matching import series as series_service
 from matching.models import Assignment, Volunteer
 from points import balances, vouchers
 from points.models import Transfer, Voucher
 from points.rules import TOKYO
-from web import sessions
+from web import series_text, sessions
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.errors import error_page, retry_headers
@@ -455,6 +456,22 @@ def _page_number() -> int:
     return max(1, min(int(raw), 10_000)) if raw.isdigit() else 1
 
 
+def standing_of(volunteer_id: int) -> list[dict[str, str]]:
+    """The series this volunteer stands for, as the page says them: the weekdays, the time, the
+    category and the 地区 only (no name or address, as with a task not yet accepted)."""
+    found = series_service.list_series(
+        get_session(), standing_volunteer_id=volunteer_id, include_ended=False
+    )
+    return [
+        {
+            key: value
+            for key, value in series_text.summary(s).items()
+            if key in ("rule", "hours", "category", "zone", "status", "status_label")
+        }
+        for s in found
+    ]
+
+
 def _render_home(volunteer: Volunteer, form: ExchangeForm | None, status: int = 200) -> Response:
     session = get_session()
     now = _now()
@@ -478,6 +495,7 @@ def _render_home(volunteer: Volunteer, form: ExchangeForm | None, status: int = 
         "volunteer_home.html",
         volunteer=volunteer,
         tasks=tasks_of(volunteer.id),
+        standing=standing_of(volunteer.id),
         summary=summary,
         history=history,
         page=page,

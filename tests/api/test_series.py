@@ -181,3 +181,57 @@ def test_a_standing_volunteer_keeps_the_series_through_a_match_run(
         f"/api/v1/series/{created['id']}/standing", {"volunteer_id": 999999}, token=coordinator
     )
     assert nobody.status_code == 422
+
+
+def test_a_standing_volunteer_set_after_generation_takes_the_open_occurrences(
+    app, session, api, coordinator, make_resident, make_volunteer
+):
+    """The SC makes the series (its weeks generated at once), then finds the neighbour: the
+    occurrences already made and still open are theirs too, not only the later ones; one the
+    volunteer declined before stays open for matching."""
+    resident = make_resident()
+    volunteer, _ = make_volunteer()
+    today = dt.datetime.now(TOKYO).date()
+    created = api.post(
+        "/api/v1/series",
+        body(
+            resident.id,
+            weekdays=list(range(7)),
+            window_start="23:00",
+            window_end="24:00",
+            start_date=today.isoformat(),
+            holidays="keep",
+        ),
+        token=coordinator,
+    ).get_json()
+    assert app.test_cli_runner().invoke(args=["series", "generate", "--weeks", "1"]).exit_code == 0
+    made = api.get(f"/api/v1/series/{created['id']}", token=coordinator).get_json()["occurrences"]
+    assert len(made) == 8 and {o["status"] for o in made} == {"open"}
+    declined = made[-1]["id"]
+    session.add(
+        Assignment(
+            help_request_id=declined,
+            volunteer_id=volunteer.id,
+            status="declined",
+            distance_m=0.0,
+            cost=0.0,
+            reasons={},
+        )
+    )
+    session.flush()
+
+    taken = api.post(
+        f"/api/v1/series/{created['id']}/standing",
+        {"volunteer_id": volunteer.id},
+        token=coordinator,
+    )
+    assert taken.status_code == 200
+    after = {o["id"]: o["status"] for o in taken.get_json()["occurrences"]}
+    assert after.pop(declined) == "open"
+    assert set(after.values()) == {"accepted"}
+    held = session.scalars(
+        select(Assignment.volunteer_id).where(
+            Assignment.help_request_id.in_(after), Assignment.status == "accepted"
+        )
+    ).all()
+    assert sorted(held) == [volunteer.id] * 7
