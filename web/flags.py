@@ -40,6 +40,8 @@ REASONS = {
 
 #: an open request `dispatch due` has tried and could not propose
 NOBODY = "担い手が見つかりませんでした。電話で探すか、条件を見直してください"
+#: an occurrence whose standing volunteer stopped: nobody has looked for another yet
+STANDING_ENDED = "まだ担い手がいません。マッチングを実行するか、電話で探してください"
 
 
 def ward_cutoff() -> Cutoff | None:
@@ -117,17 +119,12 @@ def _now_state(request_: HelpRequest, live: Assignment | None) -> tuple[str, str
     if request_.status == "open":
         if request_.redispatch_at is not None:
             return "queued", "自動で再提案します（数分以内）", None
-        return (
-            "searching",
-            "担い手が見つかりませんでした。電話で探すか、条件を見直してください",
-            None,
-        )
+        if request_.flag == "standing_ended":
+            # no automatic re-dispatch for a series' occurrences: the SC chooses who is next
+            return "searching", STANDING_ENDED, None
+        return "searching", NOBODY, None
     if live is None:  # pragma: no cover - a proposed or accepted request has its assignment
-        return (
-            "searching",
-            "担い手が見つかりませんでした。電話で探すか、条件を見直してください",
-            None,
-        )
+        return "searching", NOBODY, None
     name = live.volunteer.name
     run_url = (
         url_for("web.dispatch.run_page", run_id=live.match_run_id) + f"#assignment-{live.id}"
