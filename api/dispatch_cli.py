@@ -19,21 +19,13 @@ def _session() -> Session:
     return session
 
 
-def _setting(name: str, default: Any) -> Any:
-    return current_app.config.get(name) or os.environ.get(name) or default
-
-
 def cutoff_from_settings() -> Any:
-    """The ward's cut-off from DISPATCH_CUTOFF (18:00), DISPATCH_CUTOFF_DAYS_BEFORE (1) and
-    DISPATCH_ANSWER_GRACE_MINUTES (60), in the app's config or the environment."""
+    """The ward's cut-off (matching.redispatch.Cutoff.from_settings): the app's config, then
+    the environment."""
     from matching.redispatch import Cutoff
 
     try:
-        return Cutoff.parse(
-            str(_setting("DISPATCH_CUTOFF", "18:00")),
-            _setting("DISPATCH_CUTOFF_DAYS_BEFORE", 1),
-            _setting("DISPATCH_ANSWER_GRACE_MINUTES", 60),
-        )
+        return Cutoff.from_settings(current_app.config, os.environ)
     except ValueError as error:
         raise click.ClickException(f"Dispatch cut-off settings: {error}") from error
 

@@ -19,7 +19,9 @@ nothing left to do, so no request is ever proposed twice.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -61,6 +63,25 @@ class Cutoff:
             at=time,
             days_before=int(days_before),
             grace=dt.timedelta(minutes=int(grace_minutes)),
+        )
+
+    @classmethod
+    def from_settings(cls, *sources: Mapping[str, Any]) -> Cutoff:
+        """The ward's cut-off from DISPATCH_CUTOFF ("18:00"), DISPATCH_CUTOFF_DAYS_BEFORE (1) and
+        DISPATCH_ANSWER_GRACE_MINUTES (60), each taken from the first source that sets it (the
+        app's config, then the environment). Raises ValueError with a clear message."""
+
+        def setting(name: str, default: Any) -> Any:
+            for source in sources:
+                value = source.get(name)
+                if value not in (None, ""):
+                    return value
+            return default
+
+        return cls.parse(
+            str(setting("DISPATCH_CUTOFF", "18:00")),
+            setting("DISPATCH_CUTOFF_DAYS_BEFORE", 1),
+            setting("DISPATCH_ANSWER_GRACE_MINUTES", 60),
         )
 
     def deadline(self, window_start: dt.datetime) -> dt.datetime:

@@ -18,6 +18,7 @@ from web import (
     database,
     dispatch,
     errors,
+    flags,
     followups,
     home,
     people,
@@ -81,6 +82,7 @@ screens.register_blueprint(volunteer.blp)
 screens.register_blueprint(settings.blp)
 screens.register_blueprint(followups.blp)
 screens.register_blueprint(series.blp)
+screens.register_blueprint(flags.blp)
 
 
 def init_app(app: Flask) -> None:

@@ -37,6 +37,7 @@ from matching import alternatives, board, dispatch, services
 from matching.models import Assignment, HelpRequest, Volunteer
 from points.models import Entry, Transfer
 from web import dispatch_text as text
+from web import flags
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
@@ -209,8 +210,16 @@ def board_page() -> Any:
         )
         candidates = board.volunteers_for_day(session, zone=zone, day=day, requests=requests_)
         drawing = _map(zone, requests_, [c.volunteer for c in candidates])
+    # the requests that came back to the SC: the board's zone, or all when the scope is invalid
+    flagged = flags.flag_cards(
+        get_session(),
+        zone=(form.zone.data or None) if valid else None,
+        now=utcnow(),
+        cutoff=flags.ward_cutoff(),
+    )
     body = render_template(
         "dispatch_board.html",
+        flagged=flagged,
         staff=_staff(),
         form=form,
         valid=valid,
@@ -289,10 +298,12 @@ def run_page(run_id: int) -> Any:
         [volunteers[a.volunteer_id] for a in live],
         live,
     )
+    runner = session.get(User, match_run.created_by_id) if match_run.created_by_id else None
     return render_template(
         "dispatch_run.html",
         staff=_staff(),
         run=match_run,
+        ran_by=text.ran_by(match_run.params, runner.name if runner else None),
         live=live,
         ended=ended,
         drawing=drawing,

@@ -4,7 +4,11 @@ times in Tokyo time. The matching core keeps its codes; Japanese for people live
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
+
+from matching.models import Assignment
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 WEEKDAYS = "月火水木金土日"
@@ -38,7 +42,28 @@ ASSIGNMENT_STATUS = {
     "declined": "辞退",
     "cancelled": "取り消し",
     "no_show": "活動できず",
+    # a cancelled proposal nobody answered by the cut-off (ended_reason "no_answer")
+    "no_answer": "返事なしで取り下げ",
 }
+
+#: what started a run nobody pressed the button for (a match run's params["trigger"])
+TRIGGERS = {"dispatch due": "自動の再提案（dispatch due）"}
+
+
+def assignment_status(assignment: Assignment) -> str:
+    """An assignment's status in words; one the service cancelled for no answer says so."""
+    if assignment.status == "cancelled" and assignment.ended_reason == "no_answer":
+        return ASSIGNMENT_STATUS["no_answer"]
+    return ASSIGNMENT_STATUS.get(assignment.status, assignment.status)
+
+
+def ran_by(params: Mapping[str, Any] | None, staff_name: str | None) -> str:
+    """Who ran a match run: 「自動の再提案（dispatch due）」 or the SC's name."""
+    trigger = (params or {}).get("trigger")
+    if trigger:
+        return TRIGGERS.get(trigger, f"自動（{trigger}）")
+    return staff_name or "—"
+
 
 VOLUNTEER_STATUS = {"active": "登録", "trial": "おためし", "inactive": "休止"}
 

@@ -32,7 +32,7 @@ from wtforms.fields.choices import SelectChoice
 from db import InvalidInput
 from matching import blocks, directory, places, services
 from matching import series as series_service
-from matching.models import Skill
+from matching.models import Assignment, Skill
 from points.rules import TOKYO
 from web import series_text
 from web.auth import current_staff, staff_required
@@ -61,7 +61,18 @@ ASSIGNMENT_STATUS = {
     "declined": "辞退",
     "cancelled": "取り消し",
     "no_show": "行けなかった",
+    # a cancelled proposal nobody answered by the cut-off (ended_reason "no_answer")
+    "no_answer": "返事なしで取り下げ",
 }
+
+
+def assignment_label(assignment: Assignment) -> str:
+    """An assignment's status in the volunteer's history; no answer by the cut-off says so."""
+    if assignment.status == "cancelled" and assignment.ended_reason == "no_answer":
+        return ASSIGNMENT_STATUS["no_answer"]
+    return ASSIGNMENT_STATUS.get(assignment.status, assignment.status)
+
+
 VOLUNTEER_STATUS = {"trial": "おためし", "active": "活動中", "inactive": "休止中"}
 #: what the address failure's part is called next to the field
 PART_NAMES = {
@@ -405,7 +416,7 @@ def volunteer(volunteer_id: int) -> Any:
             )
         ],
         status_names=VOLUNTEER_STATUS,
-        assignment_status=ASSIGNMENT_STATUS,
+        assignment_label=assignment_label,
         when=when,
         age=dt.datetime.now(TOKYO).year - person.birth_year,
         today=dt.datetime.now(TOKYO).date().isoformat(),

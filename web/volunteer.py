@@ -56,6 +56,7 @@ from db import Conflict, InvalidInput, NotFound, utcnow
 from matching import blocks, dispatch
 from matching import series as series_service
 from matching.models import Assignment, Volunteer
+from matching.redispatch import Cutoff
 from points import balances, vouchers
 from points.models import Transfer, Voucher
 from points.rules import TOKYO
@@ -63,6 +64,7 @@ from web import series_text, sessions
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.errors import error_page, retry_headers
+from web.flags import ward_cutoff
 from web.forms import Form, max_length, required
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -361,9 +363,11 @@ class Task:
     resident_name: str | None = None
     phone: str | None = None
     notes: tuple[str, ...] = ()
+    #: a proposal's answer-by time (the ward's cut-off), 「11月30日（月）18:00」
+    answer_by: str | None = None
 
 
-def _task(assignment: Assignment) -> Task:
+def _task(assignment: Assignment, cutoff: Cutoff | None = None) -> Task:
     request_ = assignment.help_request
     resident = request_.resident
     shown = Task(
@@ -374,7 +378,12 @@ def _task(assignment: Assignment) -> Task:
         zone=resident.zone,
     )
     if not shown.accepted:
-        return shown
+        if cutoff is None:
+            return shown
+        answer_by = cutoff.answer_by(
+            window_start=request_.window_start, proposed_at=assignment.created_at
+        )
+        return dataclasses.replace(shown, answer_by=day_and_time(answer_by))
     return dataclasses.replace(
         shown,
         address=resident.address,
@@ -392,7 +401,8 @@ def tasks_of(volunteer_id: int) -> list[Task]:
         query = dispatch.assignment_query(volunteer_id=volunteer_id, status=status)
         found.extend(session.scalars(query).all())
     found.sort(key=lambda a: (a.help_request.window_start, a.id))
-    return [_task(a) for a in found]
+    cutoff = ward_cutoff()
+    return [_task(a, cutoff) for a in found]
 
 
 @dataclass(frozen=True)
