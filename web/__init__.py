@@ -20,6 +20,7 @@ from web import (
     errors,
     followups,
     home,
+    outbox,
     people,
     sessions,
     settings,
@@ -79,6 +80,7 @@ screens.register_blueprint(zonemap.blp)
 screens.register_blueprint(volunteer.blp)
 screens.register_blueprint(settings.blp)
 screens.register_blueprint(followups.blp)
+screens.register_blueprint(outbox.blp)
 
 
 def init_app(app: Flask) -> None:
