@@ -9,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.e2e.conftest import PASSWORD, LiveServer, assert_accessible, screenshot
 from tests.e2e.test_staff_sign_in import assert_fits, sign_in
-from tests.web.test_outbox_page import make_notification
+from tests.notify.conftest import make_notification
 from tests.web.test_volunteer_page import make_helper
 
 

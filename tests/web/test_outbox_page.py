@@ -4,42 +4,18 @@ again, marks one as sent by hand, or gives one up; nobody else sees the page."""
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from typing import Any
 
 import pytest
 from sqlalchemy.orm import Session
 
 from access.models import User
-from db import utcnow
 from matching.models import Volunteer
 from notify.models import Notification
+from tests.notify.conftest import make_notification
 from tests.web.conftest import Visitor, csrf_token
 from tests.web.test_shop_counter import Clerk, make_shop  # noqa: F401 - a fixture
 from tests.web.test_volunteer_page import link_for, make_helper, open_link
-
-
-def make_notification(session: Session, status: str, **kw: Any) -> Notification:
-    """A message in the outbox that went wrong `age` ago (two hours by default)."""
-    age = kw.pop("age", dt.timedelta(hours=2))
-    then = utcnow() - age
-    values: dict[str, Any] = {
-        "kind": "reminder",
-        "recipient": "hanako@example.jp",
-        "subject": "【ささえあい】明日のお手伝い（ゴミ出し）",
-        "body": "田中 花子 さま\n",
-        "dedupe_key": f"test:{uuid.uuid4().hex}",
-        "status": status,
-        "attempts": 0 if status == "pending" else 1,
-        "created_at": then,
-        "next_attempt_at": then,
-        "claimed_at": then if status == "sending" else None,
-    }
-    values.update(kw)
-    notification = Notification(**values)
-    session.add(notification)
-    session.flush()
-    return notification
 
 
 @pytest.fixture
