@@ -4,8 +4,11 @@ them (send again, mark as sent by hand, give up), each exactly once."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 
 import pytest
+from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from access.models import User
@@ -231,3 +234,34 @@ def test_giving_up_keeps_it_failed_and_off_the_list(session, sc):
     sender = LogSender()
     assert send_due(session, sender=sender, now=later).sent == 0
     assert sender.sent == []
+
+
+def test_two_people_pressing_retry_at_once_retry_it_once(engine):
+    """Real commits and two connections: the conditional UPDATE, not luck, lets one win."""
+    key = f"race:retry:{uuid.uuid4().hex}"
+    try:
+        with Session(engine, expire_on_commit=False) as setup:  # send_due commits
+            notification_id = failed(setup, key=key).id
+        barrier = threading.Barrier(2)
+        outcomes: list[str] = []
+
+        def press() -> None:
+            try:
+                with Session(engine) as own, own.begin():
+                    barrier.wait()
+                    review.retry(own, notification_id=notification_id, by_user_id=None, now=NOW)
+                outcomes.append("retried")
+            except Conflict:
+                outcomes.append("conflict")
+            except BaseException as error:  # reported below
+                outcomes.append(repr(error))
+
+        threads = [threading.Thread(target=press) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes) == ["conflict", "retried"]
+    finally:
+        with engine.begin() as conn:
+            conn.execute(delete(Notification).where(Notification.dedupe_key == key))
