@@ -12,11 +12,12 @@ from sqlalchemy import delete
 from sqlalchemy.orm import Session
 
 from access.models import User
-from db import Conflict, NotFound
+from db import Conflict, NotFound, utcnow
 from notify import review
 from notify.models import Notification
 from notify.outbox import send_due
 from notify.senders import LogSender, Message, SmtpSender
+from tests.notify.conftest import make_notification
 from tests.notify.test_outbox import NOW, Broken, proposed
 
 MINUTE = dt.timedelta(minutes=1)
@@ -80,6 +81,12 @@ def test_a_claimed_message_is_stuck_only_after_stuck_after(session):
     # the default is 30 minutes
     assert listed(session, NOW + limit) == {}
     assert listed(session, NOW + limit + US) == {notification.id: "stuck"}
+
+
+def test_a_message_claimed_before_claims_were_timed_is_stuck(session):
+    """Rows 'sending' when migration 0012 ran have no claimed_at: claimed long ago."""
+    notification = make_notification(session, "sending", claimed_at=None)
+    assert listed(session, utcnow()) == {notification.id: "stuck"}
 
 
 def test_a_stuck_message_is_never_sent_again_on_its_own(session):
