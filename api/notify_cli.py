@@ -50,3 +50,37 @@ def remind() -> None:
     with _session() as session, session.begin():
         enqueued = enqueue_reminders(session, now=dt.datetime.now(dt.UTC))
     click.echo(f"{len(enqueued)} reminders in the outbox for tomorrow.")
+
+
+@notify_cli.command("troubles")
+def troubles() -> None:
+    """List the messages a person must look at (failed; stuck in 'sending' over 30 minutes;
+    due over an hour ago, i.e. `notify send` is not running) and exit 1 if there are any: run
+    it from cron (e.g. hourly) so its mail reaches an admin. The SC handles them on /outbox."""
+    from notify.events import TOKYO
+    from notify.review import troubles as find
+
+    with _session() as session:
+        found = find(session, now=dt.datetime.now(dt.UTC))
+    if not found.total:
+        click.echo("No message needs a person.")
+        return
+    counts = found.counts
+    click.echo(
+        f"{counts['failed']} failed, {counts['stuck']} stuck in sending,"
+        f" {counts['overdue']} overdue"
+        + (" (is `flask --app wsgi notify send` running from cron?)" if counts["overdue"] else "")
+        + ". Handle them on /outbox (送れなかったお知らせ)."
+    )
+    for trouble in found.items:
+        n = trouble.notification
+        since = {"failed": None, "stuck": n.claimed_at, "overdue": n.next_attempt_at}[
+            trouble.reason
+        ]
+        line = f"{trouble.reason:<8} #{n.id} {n.kind} to {n.recipient}, {n.attempts} attempts"
+        if since is not None:
+            line += f", since {since.astimezone(TOKYO):%Y-%m-%d %H:%M} JST"
+        if trouble.reason == "failed" and n.last_error:
+            line += f": {n.last_error.splitlines()[0][:200]}"
+        click.echo(line)
+    raise SystemExit(1)

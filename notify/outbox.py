@@ -132,7 +132,7 @@ def _claim(session: Session, *, now: dt.datetime, limit: int) -> list[Notificati
             session.execute(
                 update(Notification)
                 .where(Notification.id == notification_id, Notification.status == "pending")
-                .values(status="sending", attempts=Notification.attempts + 1)
+                .values(status="sending", attempts=Notification.attempts + 1, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
         )
@@ -161,8 +161,9 @@ def send_due(
 ) -> SendReport:
     """Send up to `limit` due messages, each at most once; failures wait and retry, then fail.
 
-    A row is claimed (committed as 'sending') before it is sent and marked 'sent' after: a crash
-    between the two leaves it 'sending', never sent twice.
+    A row is claimed (committed as 'sending', with claimed_at) before it is sent and marked 'sent'
+    after: a crash between the two leaves it 'sending', never sent twice; notify.review shows it
+    to a person once it has been 'sending' too long.
     """
     sent = retrying = failed = 0
     for notification in _claim(session, now=now, limit=limit):

@@ -21,6 +21,7 @@ from web import (
     flags,
     followups,
     home,
+    outbox,
     people,
     series,
     sessions,
@@ -83,6 +84,7 @@ screens.register_blueprint(settings.blp)
 screens.register_blueprint(followups.blp)
 screens.register_blueprint(series.blp)
 screens.register_blueprint(flags.blp)
+screens.register_blueprint(outbox.blp)
 
 
 def init_app(app: Flask) -> None:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 
 from notify.models import Notification
 from notify.outbox import enqueue
+from tests.notify.conftest import make_notification
 
 CONTEXT = {
     "name": "佐藤 一郎",
@@ -68,3 +71,29 @@ def test_remind_is_safe_to_run_again(app, session):
     result = runner.invoke(args=["notify", "remind"])
     assert result.exit_code == 0, result.output
     assert "reminders in the outbox for tomorrow" in result.output
+
+
+def test_troubles_is_quiet_and_exits_0_when_nothing_is_wrong(app, session):
+    result = app.test_cli_runner().invoke(args=["notify", "troubles"])
+    assert (result.exit_code, result.output) == (0, "No message needs a person.\n")
+
+
+def test_troubles_lists_failed_stuck_and_overdue_and_exits_1(app, session):
+    failed = make_notification(session, "failed", last_error="SMTPRecipientsRefused: x\nmore")
+    stuck = make_notification(session, "sending", kind="task_proposed")
+    make_notification(session, "pending", age=dt.timedelta(hours=3))
+    make_notification(session, "sending", age=dt.timedelta(minutes=1))  # being sent: fine
+    result = app.test_cli_runner().invoke(args=["notify", "troubles"])
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    assert lines[0] == (
+        "1 failed, 1 stuck in sending, 1 overdue"
+        " (is `flask --app wsgi notify send` running from cron?)."
+        " Handle them on /outbox (送れなかったお知らせ)."
+    )
+    assert lines[1].startswith(f"failed   #{failed.id} reminder to hanako@example.jp, 1 attempts")
+    assert lines[1].endswith(": SMTPRecipientsRefused: x")
+    assert lines[2].startswith(f"stuck    #{stuck.id} task_proposed to hanako@example.jp")
+    assert " JST" in lines[2]
+    assert lines[3].startswith("overdue  #")
+    assert len(lines) == 4
