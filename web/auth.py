@@ -28,7 +28,7 @@ from access.models import User
 from access.passwords import authenticate
 from web import sessions
 from web.database import get_session
-from web.errors import error_page, retry_headers
+from web.errors import SIGN_IN_STOPPED, too_many_page
 from web.forms import SignInForm
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -127,18 +127,7 @@ def login() -> Any:
 
 @blp.errorhandler(429)
 def _too_many(error: HTTPException) -> Response:
-    wait = _minutes(error.get_response().headers.get("Retry-After"))
-    return error_page(
-        429,
-        text="ログインに何度も失敗したため、この端末からのログインを止めています。"
-        f"{wait}分ほど待ってから、もう一度お試しください。",
-        headers=retry_headers(error),
-    )
-
-
-def _minutes(retry_after: str | None) -> int:
-    seconds = int(retry_after) if retry_after and retry_after.isdigit() else 60
-    return max(1, -(-seconds // 60))
+    return too_many_page(error, SIGN_IN_STOPPED)
 
 
 @blp.post("/logout")

@@ -64,6 +64,27 @@ def retry_headers(error: HTTPException) -> dict[str, str]:
     }
 
 
+#: What a sign-in screen says when it stops an address after too many failed tries.
+SIGN_IN_STOPPED = (
+    "ログインに何度も失敗したため、この端末からのログインを止めています。"
+    "{minutes}分ほど待ってから、もう一度お試しください。"
+)
+
+
+def wait_minutes(error: HTTPException) -> int:
+    """The Retry-After of flask-limiter's answer in whole minutes, rounded up (at least 1)."""
+    retry_after = error.get_response().headers.get("Retry-After")
+    seconds = int(retry_after) if retry_after and retry_after.isdigit() else 60
+    return max(1, -(-seconds // 60))
+
+
+def too_many_page(error: HTTPException, text: str) -> Response:
+    """The 429 page with the screen's own words ({minutes} filled in) and the limiter's headers."""
+    return error_page(
+        429, text=text.format(minutes=wait_minutes(error)), headers=retry_headers(error)
+    )
+
+
 def register(blueprint: Blueprint) -> None:
     """Answer every error under the screens with a page, not with the API's JSON."""
 

@@ -42,7 +42,7 @@ from points.models import Redemption, Shop, Voucher
 from points.redemption import redeem
 from web import sessions
 from web.database import get_session
-from web.errors import error_page, retry_headers
+from web.errors import SIGN_IN_STOPPED, too_many_page
 from web.forms import Form, max_length, required
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -166,14 +166,7 @@ def login() -> Any:
 
 @blp.errorhandler(429)
 def _too_many(error: HTTPException) -> Response:
-    retry_after = error.get_response().headers.get("Retry-After")
-    seconds = int(retry_after) if retry_after and retry_after.isdigit() else 60
-    return error_page(
-        429,
-        text="ログインに何度も失敗したため、この端末からのログインを止めています。"
-        f"{max(1, -(-seconds // 60))}分ほど待ってから、もう一度お試しください。",
-        headers=retry_headers(error),
-    )
+    return too_many_page(error, SIGN_IN_STOPPED)
 
 
 @blp.post("/logout")

@@ -47,7 +47,7 @@ from matching.models import Category
 from points.point_rules import get_rules
 from points.rules import TOKYO
 from web.database import get_session
-from web.errors import error_page, retry_headers
+from web.errors import too_many_page
 from web.forms import Form, max_length, required
 
 blp = Blueprint("trial", __name__)
@@ -296,10 +296,9 @@ def thanks() -> Any:
 
 @blp.errorhandler(429)
 def _too_many(error: HTTPException) -> Response:
-    return error_page(
-        429,
-        text="この端末からの申し込みが続いたため、いまは受け付けを止めています。"
+    return too_many_page(
+        error,
+        "この端末からの申し込みが続いたため、いまは受け付けを止めています。"
         "しばらく待ってから、もう一度お試しください。"
         "お急ぎの方は、お住まいの地域の生活支援コーディネーターにお電話でお申し込みください。",
-        headers=retry_headers(error),
     )

@@ -63,7 +63,7 @@ from points.rules import TOKYO
 from web import series_text, sessions
 from web.auth import current_staff, staff_required
 from web.database import get_session
-from web.errors import error_page, retry_headers
+from web.errors import SIGN_IN_STOPPED, too_many_page
 from web.flags import ward_cutoff
 from web.forms import Form, max_length, required
 
@@ -307,14 +307,7 @@ def sign_in() -> Any:
 
 @blp.errorhandler(429)
 def _too_many(error: HTTPException) -> Response:
-    retry_after = error.get_response().headers.get("Retry-After")
-    seconds = int(retry_after) if retry_after and retry_after.isdigit() else 60
-    return error_page(
-        429,
-        text="ログインに何度も失敗したため、この端末からのログインを止めています。"
-        f"{max(1, -(-seconds // 60))}分ほど待ってから、もう一度お試しください。",
-        headers=retry_headers(error),
-    )
+    return too_many_page(error, SIGN_IN_STOPPED)
 
 
 @blp.post("/sign-out")
