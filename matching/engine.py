@@ -270,7 +270,10 @@ def plan(
     chosen = np.flatnonzero(volunteer_of >= 0).astype(np.int64)
     terms = evaluate_pairs(chosen, volunteer_of[chosen], req, vol, w)
     proposals = _proposals(requests, volunteers, chosen, volunteer_of[chosen], terms)
-    unmatched = _why_unmatched(requests, volunteer_of, req, vol)
+    has_candidate = np.zeros(len(requests), dtype=bool)
+    if solution.has_candidate is not None:
+        has_candidate[live] = solution.has_candidate
+    unmatched = _why_unmatched(requests, volunteer_of, req, vol, has_candidate)
     done = time.perf_counter()
     return MatchResult(
         proposals=proposals,
@@ -334,12 +337,15 @@ def _why_unmatched(
     volunteer_of: Ints,
     req: RequestArrays,
     vol: VolunteerArrays,
+    has_candidate: Bools,
 ) -> tuple[Unmatched, ...]:
     missing = np.flatnonzero(volunteer_of < 0).astype(np.int64)
     if missing.size == 0:
         return ()
     # too late (0) whoever is near; otherwise nobody within reach (1) unless someone is
     first = np.where(too_late(req)[missing], 0, 1).astype(np.int64)
+    # a request with a feasible pair the solver found passes every check: all taken
+    first[has_candidate[missing]] = len(REASONS) - 1
     searched = np.flatnonzero(first == 1)
     if vol.lat.size and searched.size:
         # From each volunteer's side, within its own reach (a pair beyond it fails the distance

@@ -70,6 +70,8 @@ class Solution:
     widened_requests: int
     #: Feasible pairs in the last solve.
     candidate_pairs: int
+    #: Per request, whether some feasible pair of it was found (None: not reported).
+    has_candidate: Bools | None = None
 
 
 @dataclass(frozen=True)
@@ -374,43 +376,61 @@ class _Search:
         ri, vi, cost = self.evaluated(np.repeat(requests, counts), vols)
         return ri, vi, cost, horizon
 
+    def pairs_within(self, requests: Ints, vols: Ints, radius_m: Floats) -> Pairs:
+        """Return (request, volunteer, chord) for each volunteer's requests within its radius.
+
+        Volunteers are taken in bands of similar radius (each band's largest radius, then
+        the exact one), so that the pairs come back as arrays from C.
+        """
+        radius = np.minimum(chord_of_m(radius_m) * (1 + 1e-9), self.reach_chord)
+        if vols.size == 0 or requests.size == 0:
+            return requests[:0], vols[:0], np.zeros(0)
+        tree = cKDTree(self.request_xyz[requests])
+        band = np.floor(np.log(np.maximum(radius, 1e-12)) / np.log(1.25)).astype(np.int64)
+        parts: list[Pairs] = []
+        for b in np.unique(band).tolist():
+            at = np.flatnonzero(band == b)
+            near = tree.sparse_distance_matrix(
+                cKDTree(self.volunteer_xyz[vols[at]]),
+                float(radius[at].max()),
+                output_type="ndarray",
+            )
+            i, j, d = near["i"].astype(np.int64), near["j"].astype(np.int64), near["v"]
+            keep = d <= radius[at][j]
+            parts.append((requests[i[keep]], vols[at][j[keep]], d[keep]))
+        return _join(*parts)
+
     def undercutting(
         self,
-        requests: Ints,
+        groups: list[tuple[Ints, Ints, Floats]],
+        whole: Bools,
         m: Matching,
-        radius_m: Floats,
         lower_bound: Callable[[Ints, Ints, Floats], Floats],
         seen: Ints,
     ) -> tuple[Ints, Ints, Floats, Ints]:
-        """Return the unseen pairs of these requests that could have a negative reduced cost.
+        """Return the unseen feasible pairs that could have a negative reduced cost.
 
         A pair (r, v) can have a negative reduced cost only if its least possible cost does:
-        lower_bound(r, v, metres) - shift + p[r] - p[v] < 0. The caller gives each volunteer a
-        radius beyond which that cannot hold for any of these requests; the requests within it
-        are found from the volunteer's side (one k-d tree of the requests), tested exactly, and
-        the pairs that pass and are not in `seen` (sorted keys v * n_requests + r) are evaluated.
-        Returns the feasible ones (all of them: seen from now on) and the keys of the others.
+        lower_bound(r, v, metres) - shift + p[r] - p[v] < 0. Each group gives requests, and
+        volunteers with a radius beyond which that cannot hold for any of those requests; the
+        requests within it are found from the volunteer's side (one k-d tree of the group's
+        requests), tested exactly, and the pairs that pass and are not in `seen` (sorted keys
+        v * n_requests + r) are evaluated; those of a volunteer marked `whole` all, whatever the
+        test says (its whole reach is seen from now on). Returns the feasible ones (all of them:
+        seen from now on) and the keys of the others.
         """
         n_req = self.request_xyz.shape[0]
-        vols = np.flatnonzero(radius_m >= 0).astype(np.int64)
-        if vols.size == 0 or requests.size == 0:
-            return requests[:0], requests[:0], np.zeros(0), requests[:0]
-        radius = np.minimum(chord_of_m(radius_m[vols]) * (1 + 1e-9), self.reach_chord)
-        found = cKDTree(self.request_xyz[requests]).query_ball_point(
-            self.volunteer_xyz[vols], r=radius, return_sorted=True
-        )
-        counts = np.fromiter(map(len, found), dtype=np.int64, count=vols.size)
-        total = int(counts.sum())
-        rows = requests[np.fromiter(chain.from_iterable(found), dtype=np.int64, count=total)]
-        vols = np.repeat(vols, counts)
-        # volunteer-major keys: sorted here (requests is sorted), so the look-up runs in order
+        parts = [self.pairs_within(*group) for group in groups]
+        rows, vols, chord = _join(*parts) if parts else (np.zeros(0, np.int64),) * 2 + (None,)
+        if chord is None or rows.size == 0:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty, np.zeros(0), empty
         unseen = ~_in_sorted(vols * n_req + rows, seen)
-        rows, vols = rows[unseen], vols[unseen]
-        chord = np.linalg.norm(self.request_xyz[rows] - self.volunteer_xyz[vols], axis=1)
-        metres = m_of_chord(chord)
-        reduced = lower_bound(rows, vols, metres) - m.shift
+        rows, vols, chord = rows[unseen], vols[unseen], chord[unseen]
+        reduced = lower_bound(rows, vols, m_of_chord(chord)) - m.shift
         reduced += m.potential[rows] - m.volunteer_potential[vols]
-        rows, vols = rows[reduced < -1e-9], vols[reduced < -1e-9]
+        keep = (reduced < -1e-9) | whole[vols]
+        rows, vols = rows[keep], vols[keep]
         ok, cost = self.evaluate(rows, vols)
         return rows[ok], vols[ok], cost[ok], vols[~ok] * n_req + rows[~ok]
 
@@ -467,9 +487,14 @@ def solve(
         least: Floats = np.where(special[vols], metres + bonus[rows], metres)
         return least
 
-    widenings = widened = 0
+    widenings = widened = rounds = 0
     infeasible = np.zeros(0, dtype=np.int64)  # sorted keys of pairs found infeasible
+    # per request, the first round of its current run of being low; per volunteer, the last
+    # round it was checked within its whole reach (-1: never)
+    low_since = np.full(n_req, np.iinfo(np.int64).max)
+    checked_at = np.full(n_vol, -1, dtype=np.int64)
     while True:
+        rounds += 1
         keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
         ri, vi, cost = ri[first], vi[first], cost[first]
         m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
@@ -493,8 +518,21 @@ def solve(
                 plain = float(margin.max()) + p_vol
                 bonused = float((margin - bonus[lows]).max()) + p_vol
                 radius_m = np.minimum(np.where(special, bonused, plain), volunteer_reach)
+                # A volunteer checked within its whole reach at round s saw every request low
+                # then (each pair is a candidate or infeasible from then on): later it needs
+                # only the requests low since after s.
+                since = np.where(low, np.minimum(low_since, rounds), np.iinfo(np.int64).max)
+                low_since = since
+                whole = radius_m >= volunteer_reach
+                fresh = (radius_m >= 0) & ~(whole & (checked_at >= 0))
+                groups = [(lows, np.flatnonzero(fresh).astype(np.int64), radius_m[fresh])]
+                for s in np.unique(checked_at[whole & ~fresh]).tolist():
+                    group = np.flatnonzero(whole & ~fresh & (checked_at == s)).astype(np.int64)
+                    newer = lows[since[lows] > s]
+                    groups.append((newer, group, radius_m[group]))
+                checked_at[whole] = rounds
                 seen = np.sort(np.concatenate((vi * n_req + ri, infeasible)))
-                g_ri, g_vi, g_cost, bad = search.undercutting(lows, m, radius_m, lower_bound, seen)
+                g_ri, g_vi, g_cost, bad = search.undercutting(groups, whole, m, lower_bound, seen)
                 infeasible = np.sort(np.concatenate((infeasible, bad)))
                 if g_ri.size:
                     gain = (g_ri, g_vi, g_cost)
@@ -506,7 +544,11 @@ def solve(
             cost_of[assigned] = cost[
                 np.searchsorted(keys, assigned * n_vol + m.volunteer_of[assigned])
             ]
-            return Solution(m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size)
+            has_candidate = np.zeros(n_req, dtype=bool)
+            has_candidate[ri] = True
+            return Solution(
+                m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size, has_candidate
+            )
         widenings += 1
         widened += widen.size
         if gain is not None:
