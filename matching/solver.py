@@ -420,11 +420,9 @@ class _Search:
         seen from now on) and the keys of the others.
         """
         n_req = self.request_xyz.shape[0]
-        parts = [self.pairs_within(*group) for group in groups]
-        rows, vols, chord = _join(*parts) if parts else (np.zeros(0, np.int64),) * 2 + (None,)
-        if chord is None or rows.size == 0:
-            empty = np.zeros(0, dtype=np.int64)
-            return empty, empty, np.zeros(0), empty
+        empty = np.zeros(0, dtype=np.int64)
+        parts = [self.pairs_within(requests, vols, radius_m) for requests, vols, radius_m in groups]
+        rows, vols, chord = _join((empty, empty, np.zeros(0)), *parts)
         unseen = ~_in_sorted(vols * n_req + rows, seen)
         rows, vols, chord = rows[unseen], vols[unseen], chord[unseen]
         reduced = lower_bound(rows, vols, m_of_chord(chord)) - m.shift
