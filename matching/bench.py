@@ -3,13 +3,16 @@
     python -m matching.bench                      # the whole table (a few minutes)
     python -m matching.bench --quick              # the small sizes only
     python -m matching.bench --sizes 5000x15000 --repeat 5
+    python -m matching.bench --sizes 5000x5000     # supply short: also the old search, same process
 
 Requests and volunteers are placed at real 町丁目 points weighted by 2015 census population
 (世田谷区 for the ward-sized cases, all 23 wards for the large ones). Each case runs in a fresh
 subprocess so that its peak memory is its own. Baselines run in the same process as the case:
 dense linear_sum_assignment on the full cost matrix (where it fits in memory) and greedy
-nearest-free-volunteer (what a coordinator does by phone). The last line is one JSON object for
-the 5,000 x 15,000 case.
+nearest-free-volunteer (what a coordinator does by phone). Where volunteers are short (as many
+volunteers as requests: SHORT_SIZES), the old search (unmatched requests checked against everyone
+within reach, `plan(..., supply_short=False)`) is timed in the same process too. The last line is
+one JSON object for the 5,000 x 15,000 case, with `short_s` for 5,000 x 5,000.
 """
 
 from __future__ import annotations
@@ -41,7 +44,16 @@ CATEGORIES = {
     "shopping": (0.30, frozenset({"shopping"}), 60, False, 10, 6.0),
     "light_bulb": (0.15, frozenset({"ladder"}), 30, False, 13, 4.0),
 }
-DEFAULT_SIZES = ["500x1500", "2000x6000", "5000x15000", "20000x60000", "50000x150000"]
+DEFAULT_SIZES = [
+    "500x1500",
+    "2000x6000",
+    "5000x15000",
+    "5000x5000",
+    "20000x60000",
+    "50000x150000",
+]
+#: Cases where volunteers are short: the old search is timed in the same process as well.
+SHORT_SIZES = {"5000x5000"}
 DENSE_LIMIT = 5000 * 15000  # cells; beyond this the dense matrix needs many GB
 WARD = "世田谷区"
 _W = CostWeights()
@@ -110,8 +122,12 @@ def _rss_mb() -> float:
         return int(f.read().split()[1]) * resource.getpagesize() / 2**20
 
 
-def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
-    """Time and measure one size in this process (called in a fresh subprocess)."""
+def run_case(n_req: int, n_vol: int, repeat: int, compare_old: bool = False) -> dict[str, object]:
+    """Time and measure one size in this process (called in a fresh subprocess).
+
+    compare_old: also time plan(..., supply_short=False), the search before volunteers' own
+    prices were used, after the measurements of the current one (same process, same data).
+    """
     ward = WARD if n_req <= 5000 else None
     requests, volunteers = make_instance(n_req, n_vol, ward)
     rss_before = _rss_mb()
@@ -147,6 +163,25 @@ def run_case(n_req: int, n_vol: int, repeat: int) -> dict[str, object]:
         "widenings": result.stats["widenings"],
         "candidate_pairs": result.stats["candidate_pairs"],
     }
+
+    if compare_old:
+        old_times = []
+        old = plan(requests, volunteers, supply_short=False)  # warm-up
+        for _ in range(repeat):
+            t0 = time.perf_counter()
+            old = plan(requests, volunteers, supply_short=False)
+            old_times.append(time.perf_counter() - t0)
+        old_total = sum(p.cost for p in old.proposals)
+        out.update(
+            old_s=statistics.median(old_times),
+            old_ratio=statistics.median(old_times) / statistics.median(times),
+            old_same=bool(
+                len(old.proposals) == len(result.proposals)
+                and abs(old_total - total) <= 1e-6 * max(1.0, abs(total))
+            ),
+            old_widened_requests=old.stats["widened_requests"],
+            widened_requests=result.stats["widened_requests"],
+        )
 
     if n_req * n_vol <= DENSE_LIMIT:
         t0 = time.perf_counter()
@@ -224,9 +259,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.case:
         n_req, n_vol = (int(x) for x in args.case.split("x"))
-        print(json.dumps(run_case(n_req, n_vol, args.repeat)))
+        print(json.dumps(run_case(n_req, n_vol, args.repeat, args.case in SHORT_SIZES)))
         return
-    sizes = args.sizes or (DEFAULT_SIZES[:3] if args.quick else DEFAULT_SIZES)
+    sizes = args.sizes or (DEFAULT_SIZES[:4] if args.quick else DEFAULT_SIZES)
     rows = []
     print(
         "plan() = build (specs -> arrays) + solve, median of the repeats after a warm-up; peak ="
@@ -263,7 +298,14 @@ def main() -> None:
             f" {row['greedy_gap_pct']:+6.1f}",
             flush=True,
         )
+        if "old_s" in row:
+            print(
+                f"{'':>24} supply short: old search {row['old_s']:.3f} s in the same process,"
+                f" {row['old_ratio']:.1f}x slower; same optimum: {row['old_same']}",
+                flush=True,
+            )
     target = next((r for r in rows if (r["requests"], r["volunteers"]) == (5000, 15000)), rows[-1])
+    short = next((r for r in rows if "old_s" in r), None)
     print(
         json.dumps(
             {
@@ -283,6 +325,10 @@ def main() -> None:
                 "greedy_gap_pct": round(float(target["greedy_gap_pct"]), 2),
                 "optimal": target.get("optimal"),
                 "matched": target["matched"],
+                "short_s": None if short is None else round(float(short["solve_s"]), 4),
+                "short_old_s": None if short is None else round(float(short["old_s"]), 4),
+                "short_ratio": None if short is None else round(float(short["old_ratio"]), 1),
+                "short_optimal": None if short is None else short.get("optimal"),
             }
         )
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import time
 from collections.abc import Sequence
+from itertools import chain
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -19,7 +20,7 @@ from matching.cost import (
     RequestArrays,
     VolunteerArrays,
     Weights,
-    chord_for,
+    chord_of_m,
     evaluate_pairs,
     first_failing,
     merge_weekly_slots,
@@ -206,11 +207,13 @@ def plan(
     weights: CostWeights = CostWeights(),  # noqa: B008 - frozen, so sharing it is safe
     tz: str = "Asia/Tokyo",
     k: int = 4,
+    supply_short: bool = True,
 ) -> MatchResult:
     """Propose volunteers for requests: most requests matched, then least total cost.
 
     k: feasible candidates first gathered per request; the result is optimal for any k >= 1
-    (a small k only costs widening rounds).
+    (a small k only costs widening rounds). supply_short=False checks unmatched requests the
+    old way, against everyone within reach (same result, slower; kept for the benchmark).
     """
     started = time.perf_counter()
     req, vol = to_arrays(requests, volunteers, tz)
@@ -257,6 +260,8 @@ def plan(
         bonus=np.where(req.trial_ok[live], -w.trial_first, 0.0),
         pinned=pinned_arrays,
         k=k,
+        volunteer_reach_m=vol.max_distance,
+        supply_short=supply_short,
     )
     solved = time.perf_counter()
 
@@ -265,7 +270,10 @@ def plan(
     chosen = np.flatnonzero(volunteer_of >= 0).astype(np.int64)
     terms = evaluate_pairs(chosen, volunteer_of[chosen], req, vol, w)
     proposals = _proposals(requests, volunteers, chosen, volunteer_of[chosen], terms)
-    unmatched = _why_unmatched(requests, volunteer_of, req, vol, reach)
+    has_candidate = np.zeros(len(requests), dtype=bool)
+    if solution.has_candidate is not None:
+        has_candidate[live] = solution.has_candidate
+    unmatched = _why_unmatched(requests, volunteer_of, req, vol, has_candidate)
     done = time.perf_counter()
     return MatchResult(
         proposals=proposals,
@@ -329,25 +337,33 @@ def _why_unmatched(
     volunteer_of: Ints,
     req: RequestArrays,
     vol: VolunteerArrays,
-    reach: float,
+    has_candidate: Bools,
 ) -> tuple[Unmatched, ...]:
     missing = np.flatnonzero(volunteer_of < 0).astype(np.int64)
     if missing.size == 0:
         return ()
     # too late (0) whoever is near; otherwise nobody within reach (1) unless someone is
     first = np.where(too_late(req)[missing], 0, 1).astype(np.int64)
+    # a request with a feasible pair the solver found passes every check: all taken
+    first[has_candidate[missing]] = len(REASONS) - 1
     searched = np.flatnonzero(first == 1)
     if vol.lat.size and searched.size:
-        tree = cKDTree(unit_vectors(vol.lat, vol.lon))
-        radius = chord_for(reach) * (1 + 1e-9)
-        for a in range(0, searched.size, 2000):  # bounded pair arrays
-            at = searched[a : a + 2000]
-            chunk = missing[at]
-            near = tree.query_ball_point(unit_vectors(req.lat[chunk], req.lon[chunk]), r=radius)
-            counts = np.fromiter((len(f) for f in near), np.int64, chunk.size)
-            vi = np.fromiter((v for f in near for v in f), np.int64, int(counts.sum()))
-            local = np.repeat(np.arange(chunk.size, dtype=np.int64), counts)
-            first[at] = first_failing(chunk[local], vi, req, vol)[chunk]
+        # From each volunteer's side, within its own reach (a pair beyond it fails the distance
+        # check anyway): a request's reason is the furthest any of its pairs gets through the
+        # checks, so volunteers can be taken a block at a time (bounded pair arrays).
+        chunk = missing[searched]
+        tree = cKDTree(unit_vectors(req.lat[chunk], req.lon[chunk]))
+        radius = chord_of_m(vol.max_distance) * (1 + 1e-9)
+        xyz = unit_vectors(vol.lat, vol.lon)
+        for a in range(0, vol.lat.size, 20000):
+            b = min(vol.lat.size, a + 20000)
+            near = tree.query_ball_point(xyz[a:b], r=radius[a:b], return_sorted=False)
+            counts = np.fromiter(map(len, near), np.int64, b - a)
+            local = np.fromiter(chain.from_iterable(near), np.int64, int(counts.sum()))
+            vi = np.repeat(np.arange(a, b, dtype=np.int64), counts)
+            first[searched] = np.maximum(
+                first[searched], first_failing(chunk[local], vi, req, vol)[chunk]
+            )
     return tuple(
         Unmatched(request_id=requests[r].id, reason=REASONS[f][0], detail=REASONS[f][1])
         for r, f in zip(missing.tolist(), first.tolist(), strict=True)

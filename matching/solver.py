@@ -3,15 +3,42 @@
 Candidates come from a k-d tree: each request's k nearest feasible volunteers within reach. The
 assignment is a sparse minimum-weight full bipartite matching with one "unassigned" column per
 request. Pruning to k candidates could lose the optimum, so the solver proves it did not: from
-the matching it computes LP duals (shortest-path potentials in the residual graph) and widens
-the search of every request for which an unseen volunteer could still undercut its dual price,
-then solves again, until no request could gain. The result is the optimum of the full problem.
+the matching it computes LP duals (shortest-path potentials p in the residual graph, p <= 0)
+and widens the search of every request for which an unseen volunteer could still undercut its
+dual price, then solves again, until no request could gain. The result is the optimum of the
+full problem.
+
+The certificate. Weights are cost - shift > 0, "unassigned" weighs big (more than any n real
+weights), and p is the shortest-path distance from a source joined to every node at 0. An
+unseen feasible pair (r, v) adds one residual edge r -> v; if its reduced cost
+(cost - shift) + p[r] - p[v] is >= 0 for every unseen pair, p stays a feasible dual of the
+whole problem with the matching's complementary slackness (matched edges are tight, free
+volunteers have p = 0), so the matching is optimal for the whole problem, not just for the
+candidates. Since cost >= distance (+ the bonus a bonus volunteer may give), a pair can fail
+the test only if distance < shift - p[r] + p[v] (- bonus).
+
+Where volunteers are plentiful every request is matched and p[r] is a small price: bounding
+p[v] <= 0, a request looks only as far as shift - p[r], as far as its horizon says it has not
+looked yet. Where volunteers are short, every request left unmatched (its own "unassigned"
+column, of weight big, is matched to it) has p[r] = -big, and so has every request an
+alternating path reaches from one (p within n real weights of -big: "low"); with p[v] <= 0
+they would have to look at everyone within reach, which is what made 5,000 x 5,000 slow.
+Volunteers are low or high the same way, and the potentials are exact numbers we hold: so a
+low request is checked against each volunteer's own p[v] instead. A high volunteer (p[v] near
+0: free, or reached by no alternating path from an unmatched request) must be checked within
+its whole reach, since taking it would match one more request; a low volunteer only within
+shift - p[r] + p[v], a few hundred metres. Those pairs are found from the volunteers' side (a
+k-d tree of the low requests, each volunteer with its own radius, never beyond its own reach),
+tested exactly, and evaluated once (pairs found infeasible are remembered). When no low
+request has a feasible unseen pair with a negative reduced cost and no high request needs to
+widen, the test above holds for every pair: the result is exactly the optimum.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import numpy.typing as npt
@@ -43,6 +70,8 @@ class Solution:
     widened_requests: int
     #: Feasible pairs in the last solve.
     candidate_pairs: int
+    #: Per request, whether some feasible pair of it was found (None: not reported).
+    has_candidate: Bools | None = None
 
 
 @dataclass(frozen=True)
@@ -54,6 +83,10 @@ class Matching:
     potential: Floats
     #: What was subtracted from every cost to make the weights positive.
     shift: float
+    #: The weight of "unassigned": potentials below -big / 2 are "low" (see solve()).
+    big: float
+    #: Per volunteer, its potential (0 for a volunteer no candidate pair names).
+    volunteer_potential: Floats
 
 
 def unassigned_weight(max_weight: float, n: int) -> float:
@@ -66,12 +99,18 @@ def unassigned_weight(max_weight: float, n: int) -> float:
 
 
 def match_candidates(
-    n_requests: int, ri: Ints, vi: Ints, cost: Floats, bounds: tuple[float, float] | None = None
+    n_requests: int,
+    ri: Ints,
+    vi: Ints,
+    cost: Floats,
+    bounds: tuple[float, float] | None = None,
+    n_volunteers: int | None = None,
 ) -> Matching:
     """Solve the lexicographic problem exactly on explicit candidate pairs (no duplicates).
 
     bounds: the least and greatest cost any pair could have, seen or not, so that potentials
-    from successive solves are in the same units; by default those of `cost`.
+    from successive solves are in the same units; by default those of `cost`. n_volunteers:
+    the length of `volunteer_potential` (by default one past the largest index in vi).
     """
     if bounds is None:
         bounds = (float(cost.min()), float(cost.max())) if cost.size else (0.0, 0.0)
@@ -80,8 +119,11 @@ def match_candidates(
     volunteer_of = np.full(n_requests, -1, dtype=np.int64)
     # a request with no candidate sits on its "unassigned" column: potential -big
     potential = np.full(n_requests, -big)
+    if n_volunteers is None:
+        n_volunteers = int(vi.max()) + 1 if vi.size else 0
+    volunteer_potential = np.zeros(n_volunteers)
     if n_requests == 0 or ri.size == 0:
-        return Matching(volunteer_of, potential, shift)
+        return Matching(volunteer_of, potential, shift, big, volunteer_potential)
     active, row = np.unique(ri, return_inverse=True)
     volunteers, col = np.unique(vi, return_inverse=True)
     row, col = row.astype(np.int64), col.astype(np.int64)
@@ -90,8 +132,10 @@ def match_candidates(
     real = col_of < volunteers.size
     volunteer_of[active[real]] = volunteers[col_of[real]]
     tolerance = 1e-9 * (bounds[1] - shift)
-    potential[active] = _potentials(row, col, weight, col_of, volunteers.size, big, tolerance)
-    return Matching(volunteer_of, potential, shift)
+    dist = _potentials(row, col, weight, col_of, volunteers.size, big, tolerance)
+    potential[active] = dist[: active.size]
+    volunteer_potential[volunteers] = dist[active.size : active.size + volunteers.size]
+    return Matching(volunteer_of, potential, shift, big, volunteer_potential)
 
 
 def _min_cost_matching(
@@ -184,7 +228,7 @@ def _may_go_unmatched(graph: csr_matrix) -> Bools:
 def _potentials(
     row: Ints, col: Ints, weight: Floats, col_of: Ints, n_cols: int, big: float, tolerance: float
 ) -> Floats:
-    """Return each row's shortest-path distance in the residual graph of the matching.
+    """Return each node's shortest-path distance in the residual graph of the matching.
 
     The graph: rows, then volunteer columns, then one "unassigned" column per row. Residual
     edges: unmatched pairs row -> column (weight), matched pairs column -> row (-weight); a
@@ -211,8 +255,7 @@ def _potentials(
         if not improved.any():
             break
         dist[targets[improved]] = best[improved]
-    potential: Floats = dist[:n_rows]
-    return potential
+    return dist
 
 
 Pairs = tuple[Ints, Ints, Floats]
@@ -327,11 +370,67 @@ class _Search:
         found = self.tree.query_ball_point(
             self.request_xyz[requests], r=radius, return_sorted=False
         )
-        counts = np.fromiter((len(f) for f in found), dtype=np.int64, count=requests.size)
-        vols = np.fromiter((v for f in found for v in f), dtype=np.int64, count=int(counts.sum()))
+        counts = np.fromiter(map(len, found), dtype=np.int64, count=requests.size)
+        vols = np.fromiter(chain.from_iterable(found), dtype=np.int64, count=int(counts.sum()))
         horizon = np.where(radius < self.reach_chord, m_of_chord(radius), np.inf)
         ri, vi, cost = self.evaluated(np.repeat(requests, counts), vols)
         return ri, vi, cost, horizon
+
+    def pairs_within(self, requests: Ints, vols: Ints, radius_m: Floats) -> Pairs:
+        """Return (request, volunteer, chord) for each volunteer's requests within its radius.
+
+        Volunteers are taken in bands of similar radius (each band's largest radius, then
+        the exact one), so that the pairs come back as arrays from C.
+        """
+        radius = np.minimum(chord_of_m(radius_m) * (1 + 1e-9), self.reach_chord)
+        if vols.size == 0 or requests.size == 0:
+            return requests[:0], vols[:0], np.zeros(0)
+        tree = cKDTree(self.request_xyz[requests])
+        band = np.floor(np.log(np.maximum(radius, 1e-12)) / np.log(1.25)).astype(np.int64)
+        parts: list[Pairs] = []
+        for b in np.unique(band).tolist():
+            at = np.flatnonzero(band == b)
+            near = tree.sparse_distance_matrix(
+                cKDTree(self.volunteer_xyz[vols[at]]),
+                float(radius[at].max()),
+                output_type="ndarray",
+            )
+            i, j, d = near["i"].astype(np.int64), near["j"].astype(np.int64), near["v"]
+            keep = d <= radius[at][j]
+            parts.append((requests[i[keep]], vols[at][j[keep]], d[keep]))
+        return _join(*parts)
+
+    def undercutting(
+        self,
+        groups: list[tuple[Ints, Ints, Floats]],
+        whole: Bools,
+        m: Matching,
+        lower_bound: Callable[[Ints, Ints, Floats], Floats],
+        seen: Ints,
+    ) -> tuple[Ints, Ints, Floats, Ints]:
+        """Return the unseen feasible pairs that could have a negative reduced cost.
+
+        A pair (r, v) can have a negative reduced cost only if its least possible cost does:
+        lower_bound(r, v, metres) - shift + p[r] - p[v] < 0. Each group gives requests, and
+        volunteers with a radius beyond which that cannot hold for any of those requests; the
+        requests within it are found from the volunteer's side (one k-d tree of the group's
+        requests), tested exactly, and the pairs that pass and are not in `seen` (sorted keys
+        v * n_requests + r) are evaluated; those of a volunteer marked `whole` all, whatever the
+        test says (its whole reach is seen from now on). Returns the feasible ones (all of them:
+        seen from now on) and the keys of the others.
+        """
+        n_req = self.request_xyz.shape[0]
+        empty = np.zeros(0, dtype=np.int64)
+        parts = [self.pairs_within(requests, vols, radius_m) for requests, vols, radius_m in groups]
+        rows, vols, chord = _join((empty, empty, np.zeros(0)), *parts)
+        unseen = ~_in_sorted(vols * n_req + rows, seen)
+        rows, vols, chord = rows[unseen], vols[unseen], chord[unseen]
+        reduced = lower_bound(rows, vols, m_of_chord(chord)) - m.shift
+        reduced += m.potential[rows] - m.volunteer_potential[vols]
+        keep = (reduced < -1e-9) | whole[vols]
+        rows, vols = rows[keep], vols[keep]
+        ok, cost = self.evaluate(rows, vols)
+        return rows[ok], vols[ok], cost[ok], vols[~ok] * n_req + rows[~ok]
 
 
 def solve(
@@ -345,6 +444,8 @@ def solve(
     bonus: Floats | None = None,
     pinned: tuple[Ints, Ints] | None = None,
     k: int = 4,
+    volunteer_reach_m: Floats | None = None,
+    supply_short: bool = True,
 ) -> Solution:
     """Assign requests to volunteers optimally, widening candidate lists where pruning could bite.
 
@@ -352,7 +453,9 @@ def solve(
     volunteer; evaluate: feasibility and cost of pairs; cost_bounds: the least and greatest
     cost any pair could have. A pair costs at least its distance, except pairs in `pinned`
     (always candidates) and pairs of a volunteer in `bonus_volunteers`, which may cost down to
-    distance + bonus[request] (bonus <= 0).
+    distance + bonus[request] (bonus <= 0). volunteer_reach_m: each volunteer's own reach (a
+    pair farther apart is infeasible; by default reach_m). supply_short=False checks low
+    requests against everyone within reach as before (same result; for the benchmark).
     """
     n_req, n_vol = request_xyz.shape[0], volunteer_xyz.shape[0]
     if n_req == 0 or n_vol == 0:
@@ -375,25 +478,82 @@ def solve(
         p_ri, p_vi, p_cost = search.evaluated(*pinned)
         ri, vi, cost = _join((ri, vi, cost), (p_ri, p_vi, p_cost))
 
-    widenings = widened = 0
+    volunteer_reach = np.full(n_vol, reach_m) if volunteer_reach_m is None else volunteer_reach_m
+
+    def lower_bound(rows: Ints, vols: Ints, metres: Floats) -> Floats:
+        """The least cost a pair at this distance can have."""
+        least: Floats = np.where(special[vols], metres + bonus[rows], metres)
+        return least
+
+    widenings = widened = rounds = 0
+    infeasible = np.zeros(0, dtype=np.int64)  # sorted keys of pairs found infeasible
+    # per request, the first round of its current run of being low; per volunteer, the last
+    # round it was checked within its whole reach (-1: never)
+    low_since = np.full(n_req, np.iinfo(np.int64).max)
+    checked_at = np.full(n_vol, -1, dtype=np.int64)
     while True:
+        rounds += 1
         keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
         ri, vi, cost = ri[first], vi[first], cost[first]
-        m = match_candidates(n_req, ri, vi, cost, cost_bounds)
+        m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
         # The cheapest pair a request has not seen costs at least `unseen`. With potentials p,
         # an unseen pair (r, v) can improve the optimum only if its reduced cost
         # (cost - shift) + p[r] - p[v] is negative; p[v] <= 0, so only if cost - shift + p[r] < 0.
         unseen = np.minimum(horizon, bonus_horizon + bonus)
-        widen = np.flatnonzero(unseen - m.shift + m.potential < -1e-9).astype(np.int64)
-        if widen.size == 0:
+        look = unseen - m.shift + m.potential < -1e-9
+        gain: Pairs | None = None
+        if supply_short:
+            # Low requests (potential below -big / 2: unmatched, or reached from an unmatched
+            # one by an alternating path) would look at everyone within reach by that test;
+            # they are checked against each volunteer's own potential instead (see above).
+            low = m.potential < -m.big / 2
+            if low.any():
+                lows = np.flatnonzero(low).astype(np.int64)
+                p_vol = m.volunteer_potential
+                # the farthest a low request could gain from v: lower_bound(r, v, metres) <
+                # shift - p[r] + p[v], at most (shift - least p[r] - bonus) + p[v]
+                margin = m.shift - m.potential[lows]
+                plain = float(margin.max()) + p_vol
+                bonused = float((margin - bonus[lows]).max()) + p_vol
+                radius_m = np.minimum(np.where(special, bonused, plain), volunteer_reach)
+                # A volunteer checked within its whole reach at round s saw every request low
+                # then (each pair is a candidate or infeasible from then on): later it needs
+                # only the requests low since after s.
+                since = np.where(low, np.minimum(low_since, rounds), np.iinfo(np.int64).max)
+                low_since = since
+                whole = radius_m >= volunteer_reach
+                fresh = (radius_m >= 0) & ~(whole & (checked_at >= 0))
+                groups = [(lows, np.flatnonzero(fresh).astype(np.int64), radius_m[fresh])]
+                for s in np.unique(checked_at[whole & ~fresh]).tolist():
+                    group = np.flatnonzero(whole & ~fresh & (checked_at == s)).astype(np.int64)
+                    newer = lows[since[lows] > s]
+                    groups.append((newer, group, radius_m[group]))
+                checked_at[whole] = rounds
+                seen = np.sort(np.concatenate((vi * n_req + ri, infeasible)))
+                g_ri, g_vi, g_cost, bad = search.undercutting(groups, whole, m, lower_bound, seen)
+                infeasible = np.sort(np.concatenate((infeasible, bad)))
+                if g_ri.size:
+                    gain = (g_ri, g_vi, g_cost)
+            look &= ~low
+        widen = np.flatnonzero(look).astype(np.int64)
+        if widen.size == 0 and gain is None:
             assigned = np.flatnonzero(m.volunteer_of >= 0)
             cost_of = np.full(n_req, np.nan)
             cost_of[assigned] = cost[
                 np.searchsorted(keys, assigned * n_vol + m.volunteer_of[assigned])
             ]
-            return Solution(m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size)
+            has_candidate = np.zeros(n_req, dtype=bool)
+            has_candidate[ri] = True
+            return Solution(
+                m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size, has_candidate
+            )
         widenings += 1
         widened += widen.size
+        if gain is not None:
+            widened += np.unique(gain[0]).size
+            ri, vi, cost = _join((ri, vi, cost), gain)
+        if widen.size == 0:
+            continue
         # Look as far as the request's price says an unseen volunteer could matter (a little
         # farther, and at least twice as far as before, so that this converges quickly).
         needed = m.shift - m.potential[widen] - bonus[widen]
