@@ -8,8 +8,9 @@ Requests and volunteers are placed at real 町丁目 points weighted by 2015 cen
 (世田谷区 for the ward-sized cases, all 23 wards for the large ones). Each case runs in a fresh
 subprocess so that its peak memory is its own. Baselines run in the same process as the case:
 dense linear_sum_assignment on the full cost matrix (where it fits in memory) and greedy
-nearest-free-volunteer (what a coordinator does by phone). The last line is one JSON object for
-the 5,000 x 15,000 case.
+nearest-free-volunteer (what a coordinator does by phone). Then the rounds row
+(matching.bench_rounds: 5,000 requests x 2,000 volunteers, capacities 1-3). The last line is one
+JSON object for the 5,000 x 15,000 case, with the rounds case's rounds_s and rounds_gap_pct.
 """
 
 from __future__ import annotations
@@ -263,6 +264,7 @@ def main() -> None:
             f" {row['greedy_gap_pct']:+6.1f}",
             flush=True,
         )
+    rounds = _rounds_row(args.repeat)
     target = next((r for r in rows if (r["requests"], r["volunteers"]) == (5000, 15000)), rows[-1])
     print(
         json.dumps(
@@ -283,9 +285,25 @@ def main() -> None:
                 "greedy_gap_pct": round(float(target["greedy_gap_pct"]), 2),
                 "optimal": target.get("optimal"),
                 "matched": target["matched"],
+                "rounds_s": round(float(rounds["rounds_s"]), 3),
+                "rounds_gap_pct": rounds["rounds_gap_pct"],
             }
         )
     )
+
+
+def _rounds_row(repeat: int) -> dict[str, object]:
+    """Run matching.bench_rounds (5,000 x 2,000, capacities 1-3) in a fresh process; print it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "matching.bench_rounds", "--repeat", str(min(repeat, 3))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stdout.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    row: dict[str, object] = json.loads(lines[-1])
+    return row
 
 
 if __name__ == "__main__":

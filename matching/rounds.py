@@ -65,8 +65,8 @@ from matching.domain import (
     Unmatched,
     VolunteerSpec,
 )
-from matching.engine import _proposals, _weights, _why_unmatched, plan, to_arrays
-from matching.solver import solve
+from matching.engine import REASONS, _proposals, _weights, _why_unmatched, plan, to_arrays
+from matching.solver import match_candidates
 
 ROUND_FULL = (
     "round_full",
@@ -125,6 +125,7 @@ class _Problem:
         for j, v in enumerate(volunteers):
             for d, date in enumerate(self.dates):
                 self.cap[j, d] = max(0, v.capacity_per_day - int(v.held_per_day.get(date, 0)))
+        self.stated = np.array([v.capacity_per_day for v in volunteers], dtype=np.int64)
         self.reach = float(self.vol.max_distance.max(initial=0.0))
         self.slots: list[list[tuple[int, int]]] = [
             [(int(a), int(b)) for a, b in zip(sa, sb, strict=True) if b > a]
@@ -134,39 +135,42 @@ class _Problem:
         self.we = (self.req.window_start + self.req.window_len).tolist()
         self.dur = self.req.duration.tolist()
         self._walk: dict[tuple[int, int], float] = {}
-        # feasible pairs (pair-feasible and some capacity that day), filled by load_pairs
+        # Every feasible pair of the live requests, by volunteer then request (load_pairs):
+        # pi, pv indices, pcost its cost; usable where the volunteer has capacity that day.
+        self.pi = np.zeros(0, dtype=np.int64)
+        self.pv = np.zeros(0, dtype=np.int64)
+        self.pcost = np.zeros(0)
+        self.usable = np.zeros(0, dtype=bool)
         self.pair_cost: dict[tuple[int, int], float] = {}
         self.home_m: dict[tuple[int, int], float] = {}
-        self.of_volunteer: dict[int, list[int]] = {}
-        self.of_request: dict[int, list[int]] = {}
 
     # --- pairs -------------------------------------------------------------------------------
 
     def near_pairs(self, rows: Ints) -> tuple[Ints, Ints]:
-        """Return (request, volunteer) index pairs within each volunteer's reach, rows only."""
+        """Return (request, volunteer) index pairs within the largest reach, rows only."""
         if rows.size == 0 or not self.volunteers:
             return rows[:0], rows[:0]
-        tree = cKDTree(unit_vectors(self.req.lat[rows], self.req.lon[rows]))
-        radius = np.array([chord_for(float(m)) * (1 + 1e-9) for m in self.vol.max_distance])
-        found = tree.query_ball_point(unit_vectors(self.vol.lat, self.vol.lon), r=radius)
-        counts = np.fromiter((len(f) for f in found), np.int64, len(self.volunteers))
-        ri = rows[np.fromiter((i for f in found for i in f), np.int64, int(counts.sum()))]
-        vi = np.repeat(np.arange(len(self.volunteers), dtype=np.int64), counts)
+        requests = cKDTree(unit_vectors(self.req.lat[rows], self.req.lon[rows]))
+        volunteers = cKDTree(unit_vectors(self.vol.lat, self.vol.lon))
+        near = requests.sparse_distance_matrix(
+            volunteers, chord_for(self.reach) * (1 + 1e-9), output_type="ndarray"
+        )
+        ri = rows[near["i"].astype(np.int64)]
+        vi = near["j"].astype(np.int64)
         return ri, vi
 
     def load_pairs(self, rows: Ints) -> None:
-        """Find every feasible pair of these requests (capacity that day included)."""
+        """Find every feasible pair of these requests."""
         ri, vi = self.near_pairs(rows)
         pairs = evaluate_pairs(ri, vi, self.req, self.vol, self.w)
-        ok = pairs.feasible & (self.cap[vi, self.day[ri]] >= 1)
+        ok = pairs.feasible
         order = np.lexsort((ri[ok], vi[ok]))
-        ri, vi = ri[ok][order], vi[ok][order]
-        cost, dist = pairs.cost[ok][order], pairs.distance[ok][order]
-        for i, j, c, m in zip(ri.tolist(), vi.tolist(), cost.tolist(), dist.tolist(), strict=True):
-            self.pair_cost[i, j] = c
-            self.home_m[i, j] = m
-            self.of_volunteer.setdefault(j, []).append(i)
-            self.of_request.setdefault(i, []).append(j)
+        self.pi, self.pv = ri[ok][order], vi[ok][order]
+        self.pcost, dist = pairs.cost[ok][order], pairs.distance[ok][order]
+        self.usable = self.cap[self.pv, self.day[self.pi]] >= 1
+        keys = list(zip(self.pi[self.usable].tolist(), self.pv[self.usable].tolist(), strict=True))
+        self.pair_cost = dict(zip(keys, self.pcost[self.usable].tolist(), strict=True))
+        self.home_m = dict(zip(keys, dist[self.usable].tolist(), strict=True))
 
     # --- time ----------------------------------------------------------------------------------
 
@@ -227,12 +231,6 @@ class _Problem:
                 best = Round(v, order, tuple(starts), cost, walk)
         return best
 
-    def compatible(self, v: int, a: int, b: int) -> bool:
-        """Whether a and b could share a round of v (in either order, home walk aside)."""
-        return self.schedule(v, (a, b), home=False) is not None or (
-            self.schedule(v, (b, a), home=False) is not None
-        )
-
     def best_round(self, v: int, fixed: Sequence[int], extra: Sequence[int]) -> Round | None:
         """The best feasible round with all of `fixed` and as many of `extra` as fit within
         the capacity: most tasks, then least cost, then least walking."""
@@ -262,39 +260,71 @@ def _better(a: Round, b: Round) -> bool:
 
 
 def _groups(p: _Problem) -> list[tuple[int, int, list[int]]]:
-    """Each volunteer's feasible requests per day: (volunteer, capacity that day, requests)."""
+    """Each volunteer's usable requests per day: (volunteer, capacity that day, requests)."""
+    pi, pv = p.pi[p.usable], p.pv[p.usable]
+    key = pv * max(1, len(p.dates)) + p.day[pi]
+    order = np.lexsort((pi, key))
+    bounds = np.flatnonzero(np.diff(key[order])) + 1
     out = []
-    for v in sorted(p.of_volunteer):
-        by_day: dict[int, list[int]] = {}
-        for i in p.of_volunteer[v]:
-            by_day.setdefault(int(p.day[i]), []).append(i)
-        for d in sorted(by_day):
-            out.append((v, int(p.cap[v, d]), sorted(by_day[d])))
+    for part in np.split(order, bounds) if order.size else []:
+        v, d = int(pv[part[0]]), int(p.day[pi[part[0]]])
+        out.append((v, int(p.cap[v, d]), pi[part].tolist()))
     return out
 
 
 def _subsets_to_list(p: _Problem) -> int:
+    """How many sets of tasks the exact method would look at (up to each capacity)."""
+    key = p.pv[p.usable] * max(1, len(p.dates)) + p.day[p.pi[p.usable]]
+    groups, first, counts = np.unique(key, return_index=True, return_counts=True)
+    caps = p.cap[p.pv[p.usable][first], p.day[p.pi[p.usable]][first]]
     return sum(
-        math.comb(len(rs), k) for _, c, rs in _groups(p) for k in range(1, min(c, len(rs)) + 1)
+        math.comb(n, k)
+        for n, c in zip(counts.tolist(), caps.tolist(), strict=True)
+        for k in range(1, min(c, n) + 1)
     )
 
 
 def _list_rounds(p: _Problem) -> list[Round]:
+    """Every feasible round, each set of tasks in its order with the least walking.
+
+    Orders grow from feasible beginnings: a round's beginning, planned at its earliest, is a
+    feasible round itself (with the walk from home), so nothing feasible is missed.
+    """
     rounds: list[Round] = []
     for v, c, rs in _groups(p):
         for i in rs:
-            starts = p.schedule(v, (i,))
-            assert starts is not None  # noqa: S101 - a feasible pair is a feasible one-task round
-            rounds.append(Round(v, (i,), tuple(starts), p.pair_cost[i, v], 0.0))
+            alone = p.schedule(v, (i,))
+            assert alone is not None  # noqa: S101 - a feasible pair is a feasible one-task round
+            rounds.append(Round(v, (i,), tuple(alone), p.pair_cost[i, v], 0.0))
         if c < 2 or len(rs) < 2:
             continue
-        ok = {(a, b) for a, b in itertools.combinations(rs, 2) if p.compatible(v, a, b)}
-        for size in range(2, min(c, len(rs)) + 1):
-            for subset in itertools.combinations(rs, size):
-                if all(pair in ok for pair in itertools.combinations(subset, 2)):
-                    r = p.best_order(v, subset)
-                    if r is not None:
-                        rounds.append(r)
+        best: dict[frozenset[int], Round] = {}
+        stack: list[tuple[tuple[int, ...], tuple[int, ...], float]] = []
+        for i in reversed(rs):
+            s = p.earliest(i, v, _NEVER, p.walk_us(p.home_m[i, v]))
+            if s is not None:
+                stack.append(((i,), (s,), 0.0))
+        while stack:  # depth first, in lexicographic order of the tasks
+            tasks, starts, walk = stack.pop()
+            if len(tasks) >= 2:
+                key = frozenset(tasks)
+                if key not in best or walk < best[key].walk_m:
+                    cost = sum(p.pair_cost[i, v] for i in tasks)
+                    best[key] = Round(v, tasks, starts, cost, walk)
+            if len(tasks) == c:
+                continue
+            last = tasks[-1]
+            grown = []
+            for i in rs:
+                if i in tasks:
+                    continue
+                metres = p.walk_m(last, i)
+                after = starts[-1] + p.dur[last] + p.walk_us(metres)
+                s = p.earliest(i, v, after, 0)
+                if s is not None:
+                    grown.append(((*tasks, i), (*starts, s), walk + metres))
+            stack.extend(reversed(grown))
+        rounds.extend(best.values())
     return rounds
 
 
@@ -312,7 +342,7 @@ def _pack(rounds: Sequence[Round], n_req: int, n_vol: int) -> list[Round]:
     walk = np.array([r.walk_m for r in rounds])
     integral = np.ones(n)
     box = Bounds(0, 1)
-    options = {"mip_rel_gap": 0.0}
+    options = {"mip_rel_gap": 0.0, "presolve": False}
 
     def solved(c: Floats, extra: list[LinearConstraint]) -> Floats:
         res = milp(
@@ -336,103 +366,60 @@ def _pack(rounds: Sequence[Round], n_req: int, n_vol: int) -> list[Round]:
 # --- copies and repair -------------------------------------------------------------------------
 
 
-@dataclass
-class _Copies:
-    base: Ints  # volunteer index of each copy
-    level: Ints  # copy k of a volunteer (1-based): needs capacity >= k that day
-    only_day: Ints  # the day a copy is bound to, -1 for any
+def _solve_copies(
+    p: _Problem, left: Bools, rounds: dict[int, Round], tabu: Ints
+) -> tuple[Ints, Floats]:
+    """The one-task optimum of the requests marked `left` on copies of the volunteers.
 
-
-def _copies(p: _Problem, rounds: dict[int, Round]) -> _Copies:
-    base: list[int] = []
-    level: list[int] = []
-    only: list[int] = []
-    for v in range(len(p.volunteers)):
-        if v in rounds:
-            d = int(p.day[rounds[v].tasks[0]])
-            top, first, day = int(p.cap[v, d]), len(rounds[v].tasks) + 1, d
-        else:
-            top, first, day = int(p.cap[v].max(initial=0)), 1, -1
-        for k in range(first, top + 1):
-            base.append(v)
-            level.append(k)
-            only.append(day)
-    return _Copies(
-        np.array(base, dtype=np.int64), np.array(level, dtype=np.int64), np.array(only, np.int64)
-    )
-
-
-def _solve_copies(p: _Problem, rows: Ints, copies: _Copies, tabu: Ints) -> tuple[Ints, Floats]:
-    """The one-task optimum of `rows` on the copies (tabu: request * V + volunteer keys never
-    paired). Returns each row's copy (-1 none) and the cost of its pair."""
-    req, vol, w = p.req, p.vol, p.w
+    A volunteer without a round gets copies 1 .. capacity (copy k serves a request only if the
+    volunteer's capacity that day is at least k); one with a round of m tasks on day d gets
+    copies m + 1 .. its capacity that day, for day d only. tabu: request * V + volunteer keys
+    never paired. Every feasible pair is a candidate, so the optimum is exact. Returns each
+    request's volunteer (-1 none) and the cost of its pair.
+    """
     n_vol = len(p.volunteers)
-
-    def evaluate(ri: Ints, ci: Ints) -> tuple[Bools, Floats]:
-        r, v = rows[ri], copies.base[ci]
-        pairs = evaluate_pairs(r, v, req, vol, w)
-        d = p.day[r]
-        ok = pairs.feasible & (p.cap[v, d] >= copies.level[ci])
-        ok &= (copies.only_day[ci] < 0) | (copies.only_day[ci] == d)
-        if tabu.size:
-            pos = np.minimum(np.searchsorted(tabu, r * n_vol + v), tabu.size - 1)
-            ok &= tabu[pos] != r * n_vol + v
-        return ok, pairs.cost
-
-    # continuity pairs are always candidates (as in engine.plan)
-    position = {int(r): n for n, r in enumerate(rows.tolist())}
-    resident_rows: dict[int, list[int]] = {}
-    for r in rows.tolist():
-        resident_rows.setdefault(int(req.resident[r]), []).append(position[r])
-    pinned = [
-        (n, c)
-        for c, v in enumerate(copies.base.tolist())
-        for rid in p.volunteers[v].helped_resident_ids
-        for n in resident_rows.get(rid, ())
-    ]
-    base = copies.base
-    solution = solve(
-        unit_vectors(req.lat[rows], req.lon[rows]),
-        unit_vectors(vol.lat[base], vol.lon[base]),
-        reach_m=p.reach,
-        evaluate=evaluate,
-        cost_bounds=(
-            -(w.continuity + w.trial_first),
-            p.reach
-            + float(vol.recent_tasks.max(initial=0.0)) * w.load
-            + float(vol.recent_no_shows.max(initial=0.0)) * w.no_show,
-        ),
-        bonus_volunteers=vol.first_task_trial[base],
-        bonus=np.where(req.trial_ok[rows], -w.trial_first, 0.0),
-        pinned=(
-            np.array([a for a, _ in pinned], dtype=np.int64),
-            np.array([b for _, b in pinned], dtype=np.int64),
-        ),
-    )
-    return solution.volunteer_of, solution.cost_of
+    top = int(p.cap.max(initial=0)) + 1
+    pick = p.usable & left[p.pi]
+    if tabu.size:
+        pick &= ~np.isin(p.pi * n_vol + p.pv, tabu)
+    r, v, c = p.pi[pick], p.pv[pick], p.pcost[pick]
+    d = p.day[r]
+    round_len = np.zeros(n_vol, dtype=np.int64)
+    round_day = np.full(n_vol, -1, dtype=np.int64)
+    for j, rd in rounds.items():
+        round_len[j], round_day[j] = len(rd.tasks), p.day[rd.tasks[0]]
+    first = round_len[v] + 1
+    last = np.where((round_day[v] < 0) | (round_day[v] == d), p.cap[v, d], 0)
+    n = np.maximum(last - first + 1, 0)
+    level = np.repeat(first, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    ri, vi, cost = np.repeat(r, n), np.repeat(v, n), np.repeat(c, n)
+    m = match_candidates(len(p.requests), ri, vi * top + level, cost)
+    volunteer_of = np.where(m.volunteer_of >= 0, m.volunteer_of // top, -1)
+    got = np.flatnonzero(volunteer_of >= 0)
+    cost_of = np.full(len(p.requests), np.nan)
+    pairs = zip(got.tolist(), volunteer_of[got].tolist(), strict=True)
+    cost_of[got] = [p.pair_cost[i, j] for i, j in pairs]
+    return volunteer_of, cost_of
 
 
 def _repair(p: _Problem, live: Ints) -> tuple[dict[int, Round], int, float]:
     """Copies and repair: the rounds, and the relaxation's (matched, cost) bound."""
     rounds: dict[int, Round] = {}
-    left = live
+    left = np.zeros(len(p.requests), dtype=bool)
+    left[live] = True
     tabu = np.zeros(0, dtype=np.int64)
     n_vol = len(p.volunteers)
     bound: tuple[int, float] | None = None
+    converged = False
     for _ in range(MAX_REPAIRS):
-        copies = _copies(p, rounds)
-        if left.size == 0 or copies.base.size == 0:
-            break
-        copy_of, cost_of = _solve_copies(p, left, copies, tabu)
-        got = np.flatnonzero(copy_of >= 0)
+        volunteer_of, cost_of = _solve_copies(p, left, rounds, tabu)
+        got = np.flatnonzero(volunteer_of >= 0)
         if bound is None:
             bound = (int(got.size), float(cost_of[got].sum()))
-        if got.size == 0:
-            break
         offered: dict[int, list[int]] = {}
-        for n in got.tolist():
-            offered.setdefault(int(copies.base[copy_of[n]]), []).append(int(left[n]))
-        placed: set[int] = set()
+        for i, v in zip(got.tolist(), volunteer_of[got].tolist(), strict=True):
+            offered.setdefault(v, []).append(i)
+        placed: list[int] = []
         failed: list[int] = []
         for v in sorted(offered):
             tasks = offered[v]
@@ -449,27 +436,36 @@ def _repair(p: _Problem, live: Ints) -> tuple[dict[int, Round], int, float]:
                         r = candidate
             if r is None:  # pragma: no cover - one task alone always fits
                 continue
+            placed.extend(i for i in r.tasks if left[i])
             rounds[v] = r
-            placed.update(r.tasks)
             day = int(p.day[r.tasks[0]])
             # a task that did not fit this volunteer's round is never offered to them again;
             # one of another day is not offered again because the round fixed the day
             failed.extend(i * n_vol + v for i in tasks if i not in r.tasks and p.day[i] == day)
-        left = np.array([i for i in left.tolist() if i not in placed], dtype=np.int64)
+        left[placed] = False
         tabu = np.union1d(tabu, np.array(failed, dtype=np.int64))
-        if not placed and not failed:
+        if not placed:
+            converged = True
             break
-    _insert_left(p, rounds, left)
+    if not converged:
+        _insert_left(p, rounds, np.flatnonzero(left), tabu)
     matched, cost = bound if bound is not None else (0, 0.0)
     return rounds, matched, cost
 
 
-def _insert_left(p: _Problem, rounds: dict[int, Round], left: Ints) -> None:
+def _insert_left(p: _Problem, rounds: dict[int, Round], left: Ints, tabu: Ints) -> None:
     """Offer each request still unmatched to every volunteer with room, cheapest fit first."""
-    for i in left.tolist():
+    order = np.argsort(p.pi, kind="stable")
+    starts = np.searchsorted(p.pi[order], left)
+    ends = np.searchsorted(p.pi[order], left, side="right")
+    n_vol = len(p.volunteers)
+    for i, a, b in zip(left.tolist(), starts.tolist(), ends.tolist(), strict=True):
         d = int(p.day[i])
         best: Round | None = None
-        for v in p.of_request.get(i, ()):
+        for pair in order[a:b].tolist():
+            v = int(p.pv[pair])
+            if not p.usable[pair] or (tabu.size and np.isin(i * n_vol + v, tabu)):
+                continue
             if v in rounds:
                 current = rounds[v]
                 if p.day[current.tasks[0]] != d or len(current.tasks) >= p.cap[v, d]:
@@ -477,14 +473,13 @@ def _insert_left(p: _Problem, rounds: dict[int, Round], left: Ints) -> None:
                 r = p.best_round(v, current.tasks, (i,))
                 if r is None or len(r.tasks) == len(current.tasks):
                     continue
-                extra = Round(
-                    v, r.tasks, r.starts, r.cost - current.cost, r.walk_m - current.walk_m
-                )
+                added = (r.cost - current.cost, r.walk_m - current.walk_m)
+                extra = Round(v, r.tasks, r.starts, *added)
             else:
-                starts = p.schedule(v, (i,))
-                if starts is None:  # pragma: no cover - a feasible pair fits alone
+                alone = p.schedule(v, (i,))
+                if alone is None:  # pragma: no cover - a feasible pair fits alone
                     continue
-                r = extra = Round(v, (i,), tuple(starts), p.pair_cost[i, v], 0.0)
+                r = extra = Round(v, (i,), tuple(alone), p.pair_cost[i, v], 0.0)
             if best is None or _better(extra, best):
                 best, chosen = extra, r
         if best is not None:
@@ -495,24 +490,23 @@ def _insert_left(p: _Problem, rounds: dict[int, Round], left: Ints) -> None:
 
 
 def _round_full(
-    p: _Problem, unmatched: Iterable[Unmatched], rounds: dict[int, Round]
+    p: _Problem, unmatched: Iterable[Unmatched], rounds: dict[int, Round], ri: Ints, vi: Ints
 ) -> tuple[Unmatched, ...]:
-    """all_taken becomes round_full where every feasible volunteer is at capacity that day or
-    has a round that day that had room for more than one task."""
+    """all_taken becomes round_full where every feasible volunteer has nothing left that day
+    (tasks held), or takes more than one task a day and has their round on that day (full, or
+    this task does not fit into it). One-task volunteers used elsewhere leave all_taken.
+
+    ri, vi: feasible pairs, all of them for every request reported all_taken.
+    """
     index = {r.id: i for i, r in enumerate(p.requests)}
     taken = [index[u.request_id] for u in unmatched if u.reason == "all_taken"]
-    if taken:
-        ri, vi = p.near_pairs(np.array(taken, dtype=np.int64))
-        feasible = evaluate_pairs(ri, vi, p.req, p.vol, p.w).feasible
-        ri, vi = ri[feasible], vi[feasible]
     full: set[int] = set()
     if taken and ri.size:
         d = p.day[ri]
-        round_day = np.array(
-            [int(p.day[rounds[v].tasks[0]]) if v in rounds else -1 for v in range(len(p.vol.lat))],
-            dtype=np.int64,
-        )
-        spent = (p.cap[vi, d] == 0) | ((round_day[vi] == d) & (p.cap[vi, d] >= 2))
+        round_day = np.full(len(p.volunteers), -1, dtype=np.int64)
+        for v, r in rounds.items():
+            round_day[v] = p.day[r.tasks[0]]
+        spent = (p.cap[vi, d] == 0) | ((round_day[vi] == d) & (p.stated[vi] >= 2))
         some_free = np.bincount(ri[~spent], minlength=len(p.requests)) > 0
         full = {i for i in taken if not some_free[i]}
     return tuple(
@@ -541,10 +535,27 @@ def _result(
             _proposals(p.requests, p.volunteers, chosen, vols, terms), chosen.tolist(), strict=True
         )
     )
+    # A request with a feasible pair is all_taken (or round_full); the engine explains the rest.
     volunteer_of = np.full(len(p.requests), -1, dtype=np.int64)
     volunteer_of[chosen] = vols
+    has_pair = np.bincount(p.pi, minlength=len(p.requests)) > 0
+    explained = {
+        u.request_id: u
+        for u in _why_unmatched(
+            p.requests, np.where(has_pair, 0, volunteer_of), p.req, p.vol, p.reach
+        )
+    }
+    all_taken = REASONS[-1]
+    missing = np.flatnonzero(volunteer_of < 0).tolist()
     unmatched = _round_full(
-        p, _why_unmatched(p.requests, volunteer_of, p.req, p.vol, p.reach), rounds
+        p,
+        [
+            explained.get(p.requests[i].id) or Unmatched(p.requests[i].id, *all_taken)
+            for i in missing
+        ],
+        rounds,
+        p.pi,
+        p.pv,
     )
     walk = sum(r.walk_m for r in rounds.values())
     stats.update(
@@ -595,6 +606,7 @@ def plan_rounds(
         stats.update(
             method_code=1,
             proven_optimal=True,
+            bound_reached=True,
             matched_bound=len(result.proposals),
             lower_bound=cost,
             gap_pct=0.0,
@@ -607,15 +619,18 @@ def plan_rounds(
     matched_gap = 100.0 * (matched_bound - matched) / matched_bound if matched_bound else 0.0
     cost_gap = 100.0 * (cost - cost_bound) / max(1.0, abs(cost_bound)) if matched else 0.0
     tol = 1e-9 * max(1.0, abs(cost_bound))
-    proven = matched == matched_bound and cost <= cost_bound + tol and stats["total_walking_m"] == 0
+    reached = matched == matched_bound and cost <= cost_bound + tol
+    # the bound says nothing about walking: proven only if there is none to save
+    proven = reached and stats["total_walking_m"] == 0
     stats.update(
         method_code=2,
         proven_optimal=bool(proven),
+        bound_reached=bool(reached),
         matched_bound=matched_bound,
         lower_bound=round(cost_bound, 1),
         matched_gap_pct=round(max(0.0, matched_gap), 3),
         cost_gap_pct=round(max(0.0, cost_gap), 3),
-        gap_pct=round(max(0.0, matched_gap, cost_gap), 3) if not proven else 0.0,
+        gap_pct=0.0 if reached else round(max(0.0, matched_gap, cost_gap), 3),
     )
     return result
 
@@ -640,7 +655,19 @@ def _one_task(p: _Problem, weights: CostWeights, tz: str, started: float) -> Mat
         assert s is not None  # noqa: S101 - engine.plan proposes feasible pairs only
         rounds[v] = Round(v, (i,), (s,), prop.cost, 0.0)
         proposals.append(replace(prop, planned_start=_at(p, i, s)))
-    unmatched = _round_full(p, result.unmatched, rounds)
+    unmatched = result.unmatched
+    if len(volunteers) and any(a is not b for a, b in zip(volunteers, p.volunteers, strict=True)):
+        # the reasons from the volunteers as given (not the declines added above)
+        volunteer_of = np.full(len(p.requests), -1, dtype=np.int64)
+        for v, r in rounds.items():
+            volunteer_of[r.tasks[0]] = v
+        unmatched = _why_unmatched(p.requests, volunteer_of, p.req, p.vol, p.reach)
+    if (p.stated >= 2).any() or (p.cap == 0).any():
+        index = {r.id: i for i, r in enumerate(p.requests)}
+        rows = [index[u.request_id] for u in unmatched if u.reason == "all_taken"]
+        ri, vi = p.near_pairs(np.array(rows, dtype=np.int64))
+        ok = evaluate_pairs(ri, vi, p.req, p.vol, p.w).feasible
+        unmatched = _round_full(p, unmatched, rounds, ri[ok], vi[ok])
     stats = dict(result.stats)
     cost = float(stats["total_cost"])
     stats.update(
@@ -649,6 +676,7 @@ def _one_task(p: _Problem, weights: CostWeights, tz: str, started: float) -> Mat
         rounds=0,
         method_code=0,
         proven_optimal=True,
+        bound_reached=True,
         matched_bound=len(proposals),
         lower_bound=cost,
         gap_pct=0.0,
