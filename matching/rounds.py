@@ -22,10 +22,12 @@ Two ways to solve:
   of one day, subsets up to the capacity, the order with the least walking), a set-packing
   integer programme over them (scipy.optimize.milp, HiGHS) in three stages, one per level of the
   objective. proven_optimal.
-- copies and repair: a volunteer with capacity c becomes c copies of itself (copy k only for days
-  where the capacity is at least k) and the one-task solver finds the exact optimum of that
-  relaxation: it ignores time between tasks and the one-day-per-run rule, so no plan matches more
-  requests, nor as many at a lower cost. That optimum is the bound. Each volunteer then keeps one
+- copies and repair: on each day, a volunteer with capacity c that day becomes c copies of
+  themselves, and the one-task matching (solver.match_candidates, over every feasible pair) finds
+  the exact optimum of that relaxation, day by day: it ignores the time between tasks and the
+  one-round-per-run rule, so no plan matches more requests, nor as many at a lower cost. That
+  optimum is the bound (tight for a one-day run; looser over several days, where it lets a
+  volunteer work every day). Each volunteer then keeps one
   day and the largest (then cheapest, then shortest) feasible round of what the relaxation gave
   them; what is dropped is offered again to volunteers with room, the pairs that failed never
   again, until nothing more fits.
@@ -369,11 +371,12 @@ def _pack(rounds: Sequence[Round], n_req: int, n_vol: int) -> list[Round]:
 def _solve_copies(
     p: _Problem, left: Bools, rounds: dict[int, Round], tabu: Ints
 ) -> tuple[Ints, Floats]:
-    """The one-task optimum of the requests marked `left` on copies of the volunteers.
+    """The one-task optimum of the requests marked `left` on copies of the volunteers, each
+    day on its own.
 
-    A volunteer without a round gets copies 1 .. capacity (copy k serves a request only if the
-    volunteer's capacity that day is at least k); one with a round of m tasks on day d gets
-    copies m + 1 .. its capacity that day, for day d only. tabu: request * V + volunteer keys
+    A volunteer without a round gets, on each day, copies 1 .. their capacity that day; one
+    with a round of m tasks on day d gets copies m + 1 .. their capacity that day, on day d
+    only. tabu: request * V + volunteer keys
     never paired. Every feasible pair is a candidate, so the optimum is exact. Returns each
     request's volunteer (-1 none) and the cost of its pair.
     """
@@ -393,8 +396,16 @@ def _solve_copies(
     n = np.maximum(last - first + 1, 0)
     level = np.repeat(first, n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
     ri, vi, cost = np.repeat(r, n), np.repeat(v, n), np.repeat(c, n)
-    m = match_candidates(len(p.requests), ri, vi * top + level, cost)
-    volunteer_of = np.where(m.volunteer_of >= 0, m.volunteer_of // top, -1)
+    # Days are solved apart: a volunteer's copies on one day are independent of their copies
+    # on another, which relaxes the one-day rule further but keeps each matching small (the
+    # sparse assignment solver can stall for minutes on a week's copies at once).
+    volunteer_of = np.full(len(p.requests), -1, dtype=np.int64)
+    on_day = p.day[ri]
+    for day in np.unique(on_day).tolist():
+        e = np.flatnonzero(on_day == day)
+        m = match_candidates(len(p.requests), ri[e], vi[e] * top + level[e], cost[e])
+        found = m.volunteer_of >= 0
+        volunteer_of[found] = m.volunteer_of[found] // top
     got = np.flatnonzero(volunteer_of >= 0)
     cost_of = np.full(len(p.requests), np.nan)
     pairs = zip(got.tolist(), volunteer_of[got].tolist(), strict=True)
