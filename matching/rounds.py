@@ -86,7 +86,7 @@ ROUND_REASON_ORDER = (
     "all_taken",
 )
 #: The exact method lists at most this many candidate subsets (rounds before ordering).
-EXACT_LIMIT = 20_000
+EXACT_LIMIT = 5_000
 #: Rounds of relaxation and repair in the copies method.
 MAX_REPAIRS = 6
 _NEVER = -(2**62)
@@ -599,9 +599,13 @@ def plan_rounds(
 ) -> MatchResult:
     """Plan rounds: most requests matched, then least total cost, then least walking.
 
-    stats: proven_optimal (bool as 0/1), method ("one_task" 0, "exact" 1, "copies" 2 in
-    `method_code`; the name in the docstring), matched_bound and lower_bound (the relaxation's
-    most matched and least cost at that count), gap_pct, plus engine.plan's totals.
+    exact_limit: the most sets of tasks the exact method lists before copies and repair take
+    over. stats, besides engine.plan's totals: method_code (0 every capacity at most 1, so
+    engine.plan; 1 exact; 2 copies and repair), proven_optimal (all three levels), bound_reached
+    (matched and cost equal the bound: the first two levels proven), matched_bound and
+    lower_bound (the bound's matched count and its least cost at that count), matched_gap_pct,
+    cost_gap_pct and gap_pct (their larger; 0 when the bound is reached), total_walking_m and
+    rounds (volunteers with two tasks or more).
     """
     started = time.perf_counter()
     p = _Problem(requests, volunteers, weights, tz)
