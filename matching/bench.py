@@ -11,8 +11,10 @@ subprocess so that its peak memory is its own. Baselines run in the same process
 dense linear_sum_assignment on the full cost matrix (where it fits in memory) and greedy
 nearest-free-volunteer (what a coordinator does by phone). Where volunteers are short (as many
 volunteers as requests: SHORT_SIZES), the old search (unmatched requests checked against everyone
-within reach, `plan(..., supply_short=False)`) is timed in the same process too. The last line is
-one JSON object for the 5,000 x 15,000 case, with `short_s` for 5,000 x 5,000.
+within reach, `plan(..., supply_short=False)`) is timed in the same process too. Then the rounds
+row (matching.bench_rounds: 5,000 requests x 2,000 volunteers, capacities 1-3). The last line is
+one JSON object for the 5,000 x 15,000 case, with `short_s` for 5,000 x 5,000 and the rounds
+case's `rounds_s` and `rounds_gap_pct`.
 """
 
 from __future__ import annotations
@@ -304,6 +306,7 @@ def main() -> None:
                 f" {row['old_ratio']:.1f}x slower; same optimum: {row['old_same']}",
                 flush=True,
             )
+    rounds = _rounds_row(args.repeat)
     target = next((r for r in rows if (r["requests"], r["volunteers"]) == (5000, 15000)), rows[-1])
     short = next((r for r in rows if "old_s" in r), None)
     print(
@@ -329,9 +332,25 @@ def main() -> None:
                 "short_old_s": None if short is None else round(float(short["old_s"]), 4),
                 "short_ratio": None if short is None else round(float(short["old_ratio"]), 1),
                 "short_optimal": None if short is None else short.get("optimal"),
+                "rounds_s": round(float(rounds["rounds_s"]), 3),
+                "rounds_gap_pct": rounds["rounds_gap_pct"],
             }
         )
     )
+
+
+def _rounds_row(repeat: int) -> dict[str, object]:
+    """Run matching.bench_rounds (5,000 x 2,000, capacities 1-3) in a fresh process; print it."""
+    proc = subprocess.run(
+        [sys.executable, "-m", "matching.bench_rounds", "--repeat", str(min(repeat, 3))],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    lines = proc.stdout.strip().splitlines()
+    print("\n".join(lines[:-1]), flush=True)
+    row: dict[str, object] = json.loads(lines[-1])
+    return row
 
 
 if __name__ == "__main__":

@@ -54,6 +54,13 @@ class VolunteerSpec:
     #: Tasks this volunteer did not show for (assignments marked no_show) whose window began in
     #: the last 180 days: the no-show term.
     recent_no_shows: int = 0
+    #: Tasks this volunteer takes on one local day (the profile's max_tasks_per_day). The
+    #: one-task engine (engine.plan) ignores it; matching.rounds plans a round of up to this
+    #: many tasks, less those already held that day (held_per_day).
+    capacity_per_day: int = 1
+    #: Tasks already proposed or accepted, per local date (Asia/Tokyo): they count against
+    #: capacity_per_day on that date. Not part of the hash (a dict).
+    held_per_day: Mapping[dt.date, int] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -67,6 +74,10 @@ class CostWeights:
     #: repeatedly did not show is proposed after an equally placed one who did, never excluded
     #: (their status never changes because of it). 200 m for one, 600 m for three.
     no_show_penalty_m: float = 200.0
+    #: Walking speed between a round's tasks (and from home to its first task), metres per
+    #: minute: 67 m/min is 4 km/h. Walking times are the haversine distance over this speed,
+    #: rounded up to whole minutes.
+    walking_m_per_min: float = 67.0
 
 
 @dataclass(frozen=True)
@@ -78,12 +89,17 @@ class Proposal:
     #: Each cost term: {"distance", "continuity", "load", "trial_experience", "no_show"}; cost
     #: is their sum.
     reasons: Mapping[str, float]
+    #: The task's place in the volunteer's round (1 = first); always 1 from engine.plan.
+    round_order: int = 1
+    #: When the task is planned to begin (timezone-aware), or None where nobody planned it.
+    planned_start: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
 class Unmatched:
     request_id: int
-    #: too_late | nobody_nearby | no_skill | trial_only | not_available | declined | all_taken
+    #: too_late | nobody_nearby | no_skill | trial_only | not_available | declined | round_full
+    #: | all_taken (round_full from matching.rounds only)
     reason: str
     #: The reason in words for the coordinator's screen.
     detail: str
