@@ -553,7 +553,7 @@ def _result(
     explained = {
         u.request_id: u
         for u in _why_unmatched(
-            p.requests, np.where(has_pair, 0, volunteer_of), p.req, p.vol, p.reach
+            p.requests, np.where(has_pair, 0, volunteer_of), p.req, p.vol, _searched_all(p)
         )
     }
     all_taken = REASONS[-1]
@@ -676,7 +676,7 @@ def _one_task(p: _Problem, weights: CostWeights, tz: str, started: float) -> Mat
         volunteer_of = np.full(len(p.requests), -1, dtype=np.int64)
         for v, r in rounds.items():
             volunteer_of[r.tasks[0]] = v
-        unmatched = _why_unmatched(p.requests, volunteer_of, p.req, p.vol, p.reach)
+        unmatched = _why_unmatched(p.requests, volunteer_of, p.req, p.vol, _searched_all(p))
     if (p.stated >= 2).any() or (p.cap == 0).any():
         index = {r.id: i for i, r in enumerate(p.requests)}
         rows = [index[u.request_id] for u in unmatched if u.reason == "all_taken"]
@@ -698,3 +698,8 @@ def _one_task(p: _Problem, weights: CostWeights, tz: str, started: float) -> Mat
         total_ms=round((time.perf_counter() - started) * 1000, 1),
     )
     return MatchResult(proposals=tuple(proposals), unmatched=unmatched, stats=stats)
+
+
+def _searched_all(p: _Problem) -> Bools:
+    """No request is taken as having a pair already: the engine searches each one's reason."""
+    return np.zeros(len(p.requests), dtype=np.bool_)
