@@ -20,7 +20,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import jpholiday
-from sqlalchemy import delete, exists, select, update
+from sqlalchemy import delete, exists, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -383,12 +383,15 @@ def set_standing(
 
 def _give_open(session: Session, series: RequestSeries, volunteer_id: int, now: dt.datetime) -> int:
     """The series' occurrences already made, not yet begun and open (nobody proposed), go to
-    its standing volunteer as new ones would (unless busy or blocked then, or they declined or
-    did not show for that one). Returns how many were given."""
+    its standing volunteer as new ones would (unless busy or blocked then, or they declined, did
+    not answer or did not show for that one). Returns how many were given."""
     refused = exists().where(
         Assignment.help_request_id == HelpRequest.id,
         Assignment.volunteer_id == volunteer_id,
-        Assignment.status.in_(("declined", "no_show")),
+        or_(
+            Assignment.status.in_(("declined", "no_show")),
+            Assignment.ended_reason == "no_answer",
+        ),
     )
     waiting = session.execute(
         select(HelpRequest.id, HelpRequest.window_start, HelpRequest.window_end)

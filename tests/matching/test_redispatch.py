@@ -361,3 +361,32 @@ def test_a_standing_volunteer_who_stops_leaves_their_occurrences_open_and_flagge
         ("open", "standing_ended", None)
     }
     assert series.get_series(session, series_id=made.id).standing_volunteer_id is None
+
+
+def test_a_new_standing_volunteer_is_not_given_an_occurrence_they_left_unanswered(
+    session, make_resident, make_volunteer
+):
+    volunteer, _ = make_volunteer(**north(50))
+    today = dt.datetime.now(TOKYO).date()
+    made = series.create_series(
+        session,
+        resident_id=make_resident().id,
+        category="garbage",
+        weekdays=[0, 1, 2, 3, 4, 5, 6],
+        window_start_min=7 * 60,
+        window_end_min=9 * 60,
+        start_date=today + dt.timedelta(days=2),
+        end_date=today + dt.timedelta(days=3),
+        holidays="keep",
+    )
+    series.generate(session, weeks_ahead=1, today=today, holidays="keep")
+    run = dispatch.run_match(session, now=local(0, 9))
+    silent = next(a for a in run.assignments if a.help_request.window_start == local(2, 7))
+    run_due(session, now=local(1, 18))  # unanswered: the other occurrence's cut-off is later
+    session.expire_all()
+    assert session.get(Assignment, silent.id).ended_reason == "no_answer"
+
+    series.set_standing(session, series_id=made.id, volunteer_id=volunteer.id, now=local(1, 18, 1))
+    session.expire_all()
+    left = session.get(HelpRequest, silent.help_request_id)
+    assert (left.status, left.flag) == ("open", "no_answer")
