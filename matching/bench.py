@@ -28,6 +28,8 @@ import subprocess
 import sys
 import time
 import tracemalloc
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -35,7 +37,7 @@ import numpy as np
 from matching.cost import Weights, evaluate_pairs
 from matching.domain import CostWeights, RequestSpec, Slot, VolunteerSpec
 from matching.engine import dense_costs, plan, to_arrays
-from matching.geography import load_chome, sample_points
+from matching.geography import Chome, load_chome, sample_points
 from matching.solver import greedy_nearest, solve_dense
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -73,15 +75,29 @@ def make_instance(
     """Generate a realistic instance at population-weighted 町丁目 points (ward=None: 23 wards)."""
     rng = np.random.default_rng(seed)
     chomes = [c for c in load_chome(ward) if c.population > 0]
-    lats, lons, _ = sample_points(chomes, n_requests, rng, jitter_m=80.0)
-    codes = list(CATEGORIES)
-    shares = [CATEGORIES[c][0] for c in codes]
-    picks = rng.choice(len(codes), size=n_requests, p=shares)
-    days = rng.integers(0, 7, size=n_requests)
+    requests = make_requests(rng, chomes, n_requests, CATEGORIES, first_day=MONDAY, days=7)
+    return requests, make_volunteers(rng, chomes, n_volunteers)
+
+
+def make_requests(
+    rng: np.random.Generator,
+    chomes: list[Chome],
+    n: int,
+    categories: Mapping[str, tuple[float, frozenset[str], int, bool, float, float]],
+    *,
+    first_day: dt.datetime,
+    days: int,
+) -> list[RequestSpec]:
+    """Requests at population-weighted points, by category share, on `days` days from first_day
+    (one day draws no day at all, so a one-day instance uses the generator as before)."""
+    lats, lons, _ = sample_points(chomes, n, rng, jitter_m=80.0)
+    codes = list(categories)
+    picks = rng.choice(len(codes), size=n, p=[categories[c][0] for c in codes])
+    on_day = rng.integers(0, days, size=n) if days > 1 else np.zeros(n, np.int64)
     requests = []
-    for i in range(n_requests):
-        _, skills, duration, trial_ok, hour, hours = CATEGORIES[codes[picks[i]]]
-        start = MONDAY + dt.timedelta(days=int(days[i]), hours=hour)
+    for i in range(n):
+        _, skills, duration, trial_ok, hour, hours = categories[codes[picks[i]]]
+        start = first_day + dt.timedelta(days=int(on_day[i]), hours=hour)
         requests.append(
             RequestSpec(
                 id=i + 1,
@@ -95,9 +111,21 @@ def make_instance(
                 window_end=start + dt.timedelta(hours=hours),
             )
         )
-    lats, lons, _ = sample_points(chomes, n_volunteers, rng, jitter_m=80.0)
+    return requests
+
+
+def make_volunteers(
+    rng: np.random.Generator,
+    chomes: list[Chome],
+    n: int,
+    capacities: tuple[list[int], list[float]] | None = None,
+) -> list[VolunteerSpec]:
+    """Volunteers at population-weighted points: 10 % on trial, skills, weekly slots (6:30-9:00,
+    10:00-16:00, 9:00-17:00 or 7:00-18:00 on 2-5 weekdays), reach; capacities: (values, shares)
+    of tasks a day, drawn last for each volunteer (None: one task, nothing drawn)."""
+    lats, lons, _ = sample_points(chomes, n, rng, jitter_m=80.0)
     volunteers = []
-    for j in range(n_volunteers):
+    for j in range(n):
         trial = bool(rng.random() < 0.1)
         skills = {"garbage"}
         if not trial:
@@ -105,18 +133,21 @@ def make_instance(
         pattern = int(rng.integers(4))
         weekdays = rng.choice(7, size=int(rng.integers(2, 6)), replace=False).tolist()
         start_min, end_min = ((390, 540), (600, 960), (540, 1020), (420, 1080))[pattern]
+        reach = float(rng.choice([500, 800, 1000, 1500, 2000]))
+        capacity = 1 if capacities is None else int(rng.choice(capacities[0], p=capacities[1]))
         volunteers.append(
             VolunteerSpec(
                 id=j + 1,
                 lat=float(lats[j]),
                 lon=float(lons[j]),
-                max_distance_m=float(rng.choice([500, 800, 1000, 1500, 2000])),
+                max_distance_m=reach,
                 skills=frozenset(skills),
                 slots=tuple(Slot(int(d), start_min, end_min) for d in sorted(weekdays)),
                 is_trial=trial,
+                capacity_per_day=capacity,
             )
         )
-    return requests, volunteers
+    return volunteers
 
 
 def _rss_mb() -> float:
@@ -212,7 +243,8 @@ def run_case(n_req: int, n_vol: int, repeat: int, compare_old: bool = False) -> 
     else:
         out.update(dense_s=None, optimal=None)
         ri, vi, distance = _near_pairs(requests, volunteers)
-    order = np.argsort([r.window_start for r in requests], kind="stable").astype(np.int64)
+    starts = [r.window_start.timestamp() for r in requests]
+    order = np.argsort(starts, kind="stable").astype(np.int64)
     greedy_of = greedy_nearest(order, ri.astype(np.int64), vi.astype(np.int64), distance, n_req)
     g = np.flatnonzero(greedy_of >= 0)
     req, vol = to_arrays(requests, volunteers)
@@ -339,7 +371,7 @@ def main() -> None:
     )
 
 
-def _rounds_row(repeat: int) -> dict[str, object]:
+def _rounds_row(repeat: int) -> dict[str, Any]:
     """Run matching.bench_rounds (5,000 x 2,000, capacities 1-3) in a fresh process; print it."""
     proc = subprocess.run(
         [sys.executable, "-m", "matching.bench_rounds", "--repeat", str(min(repeat, 3))],
@@ -349,7 +381,7 @@ def _rounds_row(repeat: int) -> dict[str, object]:
     )
     lines = proc.stdout.strip().splitlines()
     print("\n".join(lines[:-1]), flush=True)
-    row: dict[str, object] = json.loads(lines[-1])
+    row: dict[str, Any] = json.loads(lines[-1])
     return row
 
 

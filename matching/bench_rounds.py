@@ -22,9 +22,10 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from matching.domain import RequestSpec, Slot, VolunteerSpec
+from matching.bench import make_requests, make_volunteers
+from matching.domain import RequestSpec, VolunteerSpec
 from matching.engine import plan
-from matching.geography import load_chome, sample_points
+from matching.geography import load_chome
 from matching.rounds import plan_rounds
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -45,51 +46,8 @@ def make_instance(
     (see the module docstring)."""
     rng = np.random.default_rng(seed)
     chomes = [c for c in load_chome(WARD) if c.population > 0]
-    lats, lons, _ = sample_points(chomes, n_requests, rng, jitter_m=80.0)
-    codes = list(CATEGORIES)
-    picks = rng.choice(len(codes), size=n_requests, p=[CATEGORIES[c][0] for c in codes])
-    on_day = rng.integers(0, days, size=n_requests) if days > 1 else np.zeros(n_requests, int)
-    requests = []
-    for i in range(n_requests):
-        _, skills, minutes, trial_ok, hour, hours = CATEGORIES[codes[picks[i]]]
-        start = TUESDAY + dt.timedelta(days=int(on_day[i]), hours=hour)
-        requests.append(
-            RequestSpec(
-                id=i + 1,
-                resident_id=i + 1,
-                lat=float(lats[i]),
-                lon=float(lons[i]),
-                required_skills=skills,
-                duration_min=minutes,
-                trial_ok=trial_ok,
-                window_start=start,
-                window_end=start + dt.timedelta(hours=hours),
-            )
-        )
-    lats, lons, _ = sample_points(chomes, n_volunteers, rng, jitter_m=80.0)
-    volunteers = []
-    for j in range(n_volunteers):
-        trial = bool(rng.random() < 0.1)
-        can: set[str] = {"garbage"}
-        if not trial:
-            can |= {s for s, p in (("shopping", 0.6), ("ladder", 0.35)) if rng.random() < p}
-        start_min, end_min = ((390, 540), (600, 960), (540, 1020), (420, 1080))[
-            int(rng.integers(4))
-        ]
-        weekdays = rng.choice(7, size=int(rng.integers(2, 6)), replace=False).tolist()
-        volunteers.append(
-            VolunteerSpec(
-                id=j + 1,
-                lat=float(lats[j]),
-                lon=float(lons[j]),
-                max_distance_m=float(rng.choice([500, 800, 1000, 1500, 2000])),
-                skills=frozenset(can),
-                slots=tuple(Slot(int(d), start_min, end_min) for d in sorted(weekdays)),
-                is_trial=trial,
-                capacity_per_day=int(rng.choice([1, 2, 3], p=[0.4, 0.3, 0.3])),
-            )
-        )
-    return requests, volunteers
+    requests = make_requests(rng, chomes, n_requests, CATEGORIES, first_day=TUESDAY, days=days)
+    return requests, make_volunteers(rng, chomes, n_volunteers, ([1, 2, 3], [0.4, 0.3, 0.3]))
 
 
 def run(n_req: int, n_vol: int, repeat: int, days: int = 1) -> dict[str, object]:
