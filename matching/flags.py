@@ -14,7 +14,13 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from db import NotFound
-from matching.models import REQUEST_FLAGS, Assignment, HelpRequest, Resident
+from matching.models import (
+    LIVE_ASSIGNMENT_STATUSES,
+    REQUEST_FLAGS,
+    Assignment,
+    HelpRequest,
+    Resident,
+)
 
 #: Flagged requests whose window ended longer ago than this are history, not the SC's to-do.
 SHOWN_AFTER_END = dt.timedelta(days=1)
@@ -81,7 +87,7 @@ def live_assignment(session: Session, *, help_request_id: int) -> Assignment | N
         select(Assignment)
         .where(
             Assignment.help_request_id == help_request_id,
-            Assignment.status.in_(("proposed", "accepted", "completed")),
+            Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
         )
         .options(selectinload(Assignment.volunteer))
     ).first()

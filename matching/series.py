@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from db import Conflict, InvalidInput, NotFound, utcnow
 from matching import blocks, flags, services
 from matching.models import (
+    LIVE_ASSIGNMENT_STATUSES,
     SERIES_HOLIDAY_RULES,
     SERIES_PATTERNS,
     Assignment,
@@ -588,7 +589,7 @@ def upcoming(
         for a in session.scalars(
             select(Assignment).where(
                 Assignment.help_request_id.in_([r.id for r in requests_]),
-                Assignment.status.in_(("proposed", "accepted", "completed")),
+                Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
             )
         )
     }

@@ -34,7 +34,7 @@ from wtforms.validators import Optional, ValidationError
 from access.models import User
 from db import Conflict, InvalidInput, utcnow
 from matching import alternatives, board, dispatch, services
-from matching.models import Assignment, HelpRequest, Volunteer
+from matching.models import LIVE_ASSIGNMENT_STATUSES, Assignment, HelpRequest, Volunteer
 from points.models import Entry, Transfer
 from web import dispatch_text as text
 from web import flags
@@ -290,7 +290,7 @@ def run_page(run_id: int) -> Any:
         r.id: r
         for r in session.scalars(select(HelpRequest).where(HelpRequest.id.in_(unmatched_ids)))
     }
-    live = [a for a in assignments if a.status in ("proposed", "accepted", "completed")]
+    live = [a for a in assignments if a.status in LIVE_ASSIGNMENT_STATUSES]
     ended = [a for a in assignments if a not in live]
     drawing = _map(
         match_run.zone,
