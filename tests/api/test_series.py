@@ -23,6 +23,24 @@ def body(resident: int, **change):
     }
 
 
+def every_late_evening(api, coordinator, resident):
+    """POST a series every day 23:00-24:00 from today, holidays kept: its next week's
+    occurrences are all still ahead whenever the test runs."""
+    today = dt.datetime.now(TOKYO).date()
+    return api.post(
+        "/api/v1/series",
+        body(
+            resident.id,
+            weekdays=list(range(7)),
+            window_start="23:00",
+            window_end="24:00",
+            start_date=today.isoformat(),
+            holidays="keep",
+        ),
+        token=coordinator,
+    )
+
+
 def test_sc_creates_a_series_and_reads_it_back(api, coordinator, make_resident):
     resident = make_resident()
     response = api.post("/api/v1/series", body(resident.id, notes="燃やすごみ"), token=coordinator)
@@ -104,18 +122,7 @@ def test_the_command_generates_once_however_often_it_runs(
 ):
     resident = make_resident()
     today = dt.datetime.now(TOKYO).date()
-    created = api.post(
-        "/api/v1/series",
-        body(
-            resident.id,
-            weekdays=list(range(7)),
-            window_start="23:00",
-            window_end="24:00",
-            start_date=today.isoformat(),
-            holidays="keep",
-        ),
-        token=coordinator,
-    )
+    created = every_late_evening(api, coordinator, resident)
     series_id = created.get_json()["id"]
     runner = app.test_cli_runner()
     first = runner.invoke(args=["series", "generate", "--weeks", "1"])
@@ -140,19 +147,7 @@ def test_a_standing_volunteer_keeps_the_series_through_a_match_run(
     resident = make_resident()
     volunteer, _ = make_volunteer()
     neighbour, _ = make_volunteer(name="鈴木 次郎", lat=resident.lat, lon=resident.lon)
-    today = dt.datetime.now(TOKYO).date()
-    created = api.post(
-        "/api/v1/series",
-        body(
-            resident.id,
-            weekdays=list(range(7)),
-            window_start="23:00",
-            window_end="24:00",
-            start_date=today.isoformat(),
-            holidays="keep",
-        ),
-        token=coordinator,
-    ).get_json()
+    created = every_late_evening(api, coordinator, resident).get_json()
     taken = api.post(
         f"/api/v1/series/{created['id']}/standing",
         {"volunteer_id": volunteer.id},
@@ -191,19 +186,7 @@ def test_a_standing_volunteer_set_after_generation_takes_the_open_occurrences(
     volunteer declined before stays open for matching."""
     resident = make_resident()
     volunteer, _ = make_volunteer()
-    today = dt.datetime.now(TOKYO).date()
-    created = api.post(
-        "/api/v1/series",
-        body(
-            resident.id,
-            weekdays=list(range(7)),
-            window_start="23:00",
-            window_end="24:00",
-            start_date=today.isoformat(),
-            holidays="keep",
-        ),
-        token=coordinator,
-    ).get_json()
+    created = every_late_evening(api, coordinator, resident).get_json()
     assert app.test_cli_runner().invoke(args=["series", "generate", "--weeks", "1"]).exit_code == 0
     made = api.get(f"/api/v1/series/{created['id']}", token=coordinator).get_json()["occurrences"]
     assert len(made) == 8 and {o["status"] for o in made} == {"open"}
