@@ -40,6 +40,8 @@ REQUEST_FLAGS = ("declined", "no_answer", "no_show", "standing_ended")
 #: volunteer themselves, or by phone, recorded by the SC on their behalf.
 ANSWER_CHANNELS = ("app", "phone")
 #: Assignments that still hold their request: at most one of these per request.
+#: The most tasks a volunteer can take on one day (max_tasks_per_day, 1 to this).
+MAX_TASKS_PER_DAY = 5
 LIVE_ASSIGNMENT_STATUSES = ("proposed", "accepted", "completed")
 
 
@@ -124,6 +126,9 @@ class Volunteer(Base):
         CheckConstraint(_in("status", VOLUNTEER_STATUSES), "status_known"),
         CheckConstraint("max_distance_m > 0 AND max_distance_m <= 20000", "max_distance_range"),
         CheckConstraint("birth_year BETWEEN 1900 AND 2100", "birth_year_range"),
+        CheckConstraint(
+            f"max_tasks_per_day BETWEEN 1 AND {MAX_TASKS_PER_DAY}", "max_tasks_per_day_range"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -135,6 +140,8 @@ class Volunteer(Base):
     lon: Mapped[float] = mapped_column(Float)
     zone: Mapped[str | None] = mapped_column(String(60), index=True)
     max_distance_m: Mapped[int] = mapped_column(Integer, default=1000)
+    #: How many tasks they will take on one local day (a round); held tasks count against it.
+    max_tasks_per_day: Mapped[int] = mapped_column(SmallInteger, default=1, server_default="1")
     status: Mapped[str] = mapped_column(String(10), default="active")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     #: When a trial volunteer became registered (active): the conversion KPI.
@@ -259,6 +266,7 @@ class Assignment(Base):
         CheckConstraint(
             f"ended_reason IS NULL OR {_in('ended_reason', ENDED_REASONS)}", "ended_reason_known"
         ),
+        CheckConstraint("round_order IS NULL OR round_order >= 1", "round_order_positive"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -270,6 +278,10 @@ class Assignment(Base):
     cost: Mapped[float] = mapped_column(Float)
     #: Each cost term of the pair: {"distance": 412.0, "continuity": -300.0, ...}.
     reasons: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    #: Its place in the volunteer's round of this run (1 first); NULL when no run planned it.
+    round_order: Mapped[int | None] = mapped_column(SmallInteger)
+    #: When the round plans it to start (inside the window); NULL when no run planned it.
+    planned_start: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
