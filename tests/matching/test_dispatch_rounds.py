@@ -223,3 +223,23 @@ def test_the_stored_round_matches_what_was_proposed(session, make_volunteer, thr
         request = a.help_request
         assert request.window_start <= a.planned_start
         assert a.planned_start + dt.timedelta(minutes=15) <= request.window_end
+
+
+def test_one_a_day_means_a_morning_task_held_leaves_no_room_in_the_afternoon(
+    session, make_volunteer, make_resident, make_help_request
+):
+    make_volunteer(availability=DAYTIME, **north(-50))  # max_tasks_per_day 1, the default
+    morning = make_help_request(window_start=local(2, 7), window_end=local(2, 8))
+    [held] = dispatch.run_match(session).assignments
+    assert held.help_request_id == morning.id
+    dispatch.accept(session, assignment_id=held.id)
+    afternoon = make_help_request(
+        resident=make_resident(name="午後の 人"),
+        category="shopping",
+        window_start=local(2, 14),
+        window_end=local(2, 16),
+    )
+    run = dispatch.run_match(session)
+    assert run.assignments == []
+    assert run.unmatched[0]["help_request_id"] == afternoon.id
+    assert run.unmatched[0]["reason"] == "round_full"
