@@ -39,7 +39,7 @@ from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import CapacityForm, Form, max_length, required
 from web.trial import CheckboxesField, Select, SlotForm
-from web.volunteer import capacity_message, held_assignments, held_per_day
+from web.volunteer import capacity_message, clock, held_assignments, held_per_day, walk_mark
 from web.zonemap import point_picker
 
 blp = Blueprint("people", __name__)
@@ -65,6 +65,16 @@ ASSIGNMENT_STATUS = {
     # a cancelled proposal nobody answered by the cut-off (ended_reason "no_answer")
     "no_answer": "返事なしで取り下げ",
 }
+
+
+def round_text(assignment: Assignment) -> str | None:
+    """「予定 7:04・まわる順 ②」 for an assignment a run planned in a round, else None."""
+    if assignment.planned_start is None:
+        return None
+    said = f"予定 {clock(assignment.planned_start)}"
+    if assignment.round_order is not None:
+        said += f"・まわる順 {walk_mark(assignment.round_order)}"
+    return said
 
 
 def assignment_label(assignment: Assignment) -> str:
@@ -450,6 +460,7 @@ def _volunteer_page(volunteer_id: int, capacity_form: CapacityForm | None) -> st
         ],
         status_names=VOLUNTEER_STATUS,
         assignment_label=assignment_label,
+        round_text=round_text,
         when=when,
         age=dt.datetime.now(TOKYO).year - person.birth_year,
         today=dt.datetime.now(TOKYO).date().isoformat(),

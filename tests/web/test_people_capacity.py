@@ -149,3 +149,15 @@ def test_only_staff_change_a_volunteers_capacity(
 def test_a_capacity_for_nobody_is_not_found(sc: Visitor):
     answer = sc.submit("/volunteers/999999/capacity", {"max_tasks_per_day": "2"}, form_at="/")
     assert answer.status_code == 404
+
+
+def test_the_volunteers_tasks_say_their_planned_time_and_place_in_the_round(
+    sc: Visitor, session: Session, make_volunteer
+):
+    volunteer, _ = make_volunteer(max_tasks_per_day=2)
+    window = (at(2, 7), at(2, 8, 30))
+    planned_task(session, volunteer, window=window, planned_start=at(2, 7, 52), round_order=2)
+    planned_task(session, volunteer, window=window, planned_start=None, round_order=None)
+    said = text_of(sc.get(f"/volunteers/{volunteer.id}").text)
+    assert "（予定 7:52・まわる順 ②）" in said
+    assert said.count("予定 ") == 1
