@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
+from wtforms import PasswordField, SelectField, StringField, ValidationError
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
+
+from matching.models import MAX_TASKS_PER_DAY
 
 
 class Form(FlaskForm):  # type: ignore[misc]
@@ -51,3 +54,28 @@ class SignInForm(Form):
         validators=[required("パスワード"), max_length(200)],
         render_kw={"autocomplete": "current-password"},
     )
+
+
+class CapacityForm(Form):
+    """How many tasks a volunteer takes on one day (max_tasks_per_day, 1 to MAX_TASKS_PER_DAY):
+    the volunteer's own form on /me and the SC's on the volunteer's page. Anything else (0, 6,
+    "abc", nothing) is refused in words and changes nothing."""
+
+    max_tasks_per_day = SelectField(
+        "1日に引き受けられる数",
+        choices=[SelectChoice(str(n), f"{n}件まで") for n in range(1, MAX_TASKS_PER_DAY + 1)],
+        validate_choice=False,
+    )
+
+    def validate_max_tasks_per_day(self, field: SelectField) -> None:
+        if field.data not in {str(n) for n in range(1, MAX_TASKS_PER_DAY + 1)}:
+            raise ValidationError(f"1〜{MAX_TASKS_PER_DAY}の中から選んでください。")
+
+    @classmethod
+    def showing(cls, current: int) -> CapacityForm:
+        """The form drawn fresh, with the volunteer's current number selected."""
+        return cls(formdata=None, data={"max_tasks_per_day": str(current)})
+
+    def count(self) -> int:
+        """The number chosen (only after validate())."""
+        return int(self.max_tasks_per_day.data)

@@ -32,13 +32,14 @@ from wtforms.fields.choices import SelectChoice
 from db import InvalidInput
 from matching import blocks, directory, places, services
 from matching import series as series_service
-from matching.models import Assignment, Skill
+from matching.models import MAX_TASKS_PER_DAY, Assignment, Skill
 from points.rules import TOKYO
 from web import series_text
 from web.auth import current_staff, staff_required
 from web.database import get_session
-from web.forms import Form, max_length, required
+from web.forms import CapacityForm, Form, max_length, required
 from web.trial import CheckboxesField, Select, SlotForm
+from web.volunteer import capacity_message, clock, held_assignments, held_per_day, walk_mark
 from web.zonemap import point_picker
 
 blp = Blueprint("people", __name__)
@@ -64,6 +65,16 @@ ASSIGNMENT_STATUS = {
     # a cancelled proposal nobody answered by the cut-off (ended_reason "no_answer")
     "no_answer": "返事なしで取り下げ",
 }
+
+
+def round_text(assignment: Assignment) -> str | None:
+    """「予定 7:04・まわる順 ②」 for an assignment a run planned in a round, else None."""
+    if assignment.planned_start is None:
+        return None
+    said = f"予定 {clock(assignment.planned_start)}"
+    if assignment.round_order is not None:
+        said += f"・まわる順 {walk_mark(assignment.round_order)}"
+    return said
 
 
 def assignment_label(assignment: Assignment) -> str:
@@ -237,6 +248,11 @@ class VolunteerForm(Form):
         ],
         default="1000",
     )
+    max_tasks_per_day = Select(
+        "1日に引き受けられる数",
+        choices=[SelectChoice(str(n), f"{n}件まで") for n in range(1, MAX_TASKS_PER_DAY + 1)],
+        default="1",
+    )
     skills = CheckboxesField("できること")
     slots = FieldList(FormField(SlotForm), min_entries=SLOT_ROWS, max_entries=SLOT_ROWS)
 
@@ -279,6 +295,7 @@ def new_volunteer() -> Any:
                 area=form.area.data or None,
                 ward=ward(),
                 max_distance_m=int(form.max_distance_m.data or 1000),
+                max_tasks_per_day=int(form.max_tasks_per_day.data or 1),
                 skills=form.skills.data or [],
                 availability=form.availability(),
             )
@@ -396,10 +413,36 @@ def volunteers() -> Any:
 @staff_required("coordinator")
 def volunteer(volunteer_id: int) -> Any:
     """A volunteer's contact, skills, weekly availability, status and assignments."""
+    return _volunteer_page(volunteer_id, None)
+
+
+@blp.post("/volunteers/<int:volunteer_id>/capacity")
+@staff_required("coordinator")
+def volunteer_capacity(volunteer_id: int) -> Any:
+    """The SC changes how many tasks a volunteer takes on one day (as the volunteer asked)."""
+    session = get_session()
+    person = services.get_volunteer(session, volunteer_id=volunteer_id)
+    form = CapacityForm()
+    if not form.validate():
+        return _volunteer_page(volunteer_id, form), 422
+    services.update_volunteer(
+        session, volunteer_id=person.id, changes={"max_tasks_per_day": form.count()}
+    )
+    held = held_per_day(held_assignments(person.id))
+    today = dt.datetime.now(TOKYO).date()
+    flash(f"{person.name} さんの" + capacity_message(form.count(), held, today), "success")
+    return redirect(
+        url_for("web.people.volunteer", volunteer_id=person.id, _anchor="capacity"), code=303
+    )
+
+
+def _volunteer_page(volunteer_id: int, capacity_form: CapacityForm | None) -> str:
     session = get_session()
     person = services.get_volunteer(session, volunteer_id=volunteer_id)
     return render_template(
         "people_volunteer.html",
+        capacity_form=capacity_form or CapacityForm.showing(person.max_tasks_per_day),
+        max_tasks=MAX_TASKS_PER_DAY,
         staff=current_staff(),
         person=person,
         area=_area_label(person.lat, person.lon),
@@ -417,6 +460,7 @@ def volunteer(volunteer_id: int) -> Any:
         ],
         status_names=VOLUNTEER_STATUS,
         assignment_label=assignment_label,
+        round_text=round_text,
         when=when,
         age=dt.datetime.now(TOKYO).year - person.birth_year,
         today=dt.datetime.now(TOKYO).date().isoformat(),

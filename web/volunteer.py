@@ -53,9 +53,9 @@ from access.sign_in_links import (
 )
 from access.tokens import hash_token
 from db import Conflict, InvalidInput, NotFound, utcnow
-from matching import blocks, dispatch
+from matching import blocks, dispatch, services
 from matching import series as series_service
-from matching.models import Assignment, Volunteer
+from matching.models import MAX_TASKS_PER_DAY, Assignment, Volunteer
 from matching.redispatch import Cutoff
 from points import balances, vouchers
 from points.models import Transfer, Voucher
@@ -65,7 +65,7 @@ from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.errors import SIGN_IN_STOPPED, too_many_page
 from web.flags import ward_cutoff
-from web.forms import Form, max_length, required
+from web.forms import CapacityForm, Form, max_length, required
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -358,6 +358,14 @@ class Task:
     notes: tuple[str, ...] = ()
     #: a proposal's answer-by time (the ward's cut-off), 「11月30日（月）18:00」
     answer_by: str | None = None
+    #: when the round plans the task to start, in Tokyo time: 「7:59」 (None: no run planned it)
+    planned: str | None = None
+    #: its place in the day's round, ①②③ (only inside a Round)
+    order: str | None = None
+    #: the window without its day, 「7:00〜8:30」, shown under the round's day
+    hours: str | None = None
+    #: the page's loop draws a Task or a Round: it asks which
+    is_round = False
 
 
 def _task(assignment: Assignment, cutoff: Cutoff | None = None) -> Task:
@@ -386,16 +394,105 @@ def _task(assignment: Assignment, cutoff: Cutoff | None = None) -> Task:
     )
 
 
-def tasks_of(volunteer_id: int) -> list[Task]:
-    """The tasks proposed to a volunteer and those they accepted, soonest first."""
+def held_assignments(volunteer_id: int) -> list[Assignment]:
+    """The assignments proposed to a volunteer and those they accepted, soonest first."""
     session = get_session()
     found: list[Assignment] = []
     for status in ("proposed", "accepted"):
         query = dispatch.assignment_query(volunteer_id=volunteer_id, status=status)
         found.extend(session.scalars(query).all())
     found.sort(key=lambda a: (a.help_request.window_start, a.id))
+    return found
+
+
+def tasks_of(volunteer_id: int) -> list[Task]:
+    """The tasks proposed to a volunteer and those they accepted, soonest first."""
     cutoff = ward_cutoff()
-    return [_task(a, cutoff) for a in found]
+    return [_task(a, cutoff) for a in held_assignments(volunteer_id)]
+
+
+#: the walk order's marks; a longer round (several runs on one day) goes on with 「21.」
+CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
+
+
+def walk_mark(place: int) -> str:
+    """「①」 for the first task of a round, 「②」 for the second…"""
+    return CIRCLED[place - 1] if 1 <= place <= len(CIRCLED) else f"{place}."
+
+
+def clock(moment: dt.datetime) -> str:
+    """「7:59」 in Tokyo time."""
+    local = moment.astimezone(TOKYO)
+    return f"{local.hour}:{local:%M}"
+
+
+def day_text(day: dt.date) -> str:
+    """「12月1日（火）」."""
+    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
+
+
+@dataclass(frozen=True)
+class Round:
+    """The tasks of one Tokyo day that match runs planned as a round, in the order to walk."""
+
+    day: str
+    tasks: tuple[Task, ...]
+    is_round = True
+
+
+def _planned_key(assignment: Assignment) -> tuple[dt.datetime, int, int]:
+    assert assignment.planned_start is not None  # noqa: S101 - only planned ones are keyed
+    return (assignment.planned_start, assignment.round_order or 0, assignment.id)
+
+
+def schedule_of(assignments: list[Assignment], cutoff: Cutoff | None) -> list[Task | Round]:
+    """The page's list: a day with two or more planned tasks is one Round, walked in planned
+    order (planned start, then round order) and marked ①②③; the day is the planned start's
+    Tokyo day. A task no run planned shows as before; a lone planned one shows its time too.
+    Soonest first (a round at its first planned start)."""
+    by_day: dict[dt.date, list[Assignment]] = {}
+    for a in assignments:
+        if a.planned_start is not None:
+            by_day.setdefault(a.planned_start.astimezone(TOKYO).date(), []).append(a)
+    items: list[tuple[tuple[dt.datetime, int], Task | Round]] = []
+    for a in assignments:
+        if a.planned_start is None:
+            items.append(((a.help_request.window_start, a.id), _task(a, cutoff)))
+    for day, planned in by_day.items():
+        planned.sort(key=_planned_key)
+        first = planned[0]
+        assert first.planned_start is not None  # noqa: S101 - grouped by it
+        if len(planned) == 1:
+            shown = dataclasses.replace(_task(first, cutoff), planned=clock(first.planned_start))
+            items.append(((first.planned_start, first.id), shown))
+            continue
+        tasks = []
+        for place, a in enumerate(planned, start=1):
+            assert a.planned_start is not None  # noqa: S101 - grouped by it
+            request_ = a.help_request
+            start, end = request_.window_start, request_.window_end
+            same_day = start.astimezone(TOKYO).date() == day == end.astimezone(TOKYO).date()
+            tasks.append(
+                dataclasses.replace(
+                    _task(a, cutoff),
+                    planned=clock(a.planned_start),
+                    order=walk_mark(place),
+                    hours=f"{clock(start)}〜{clock(end)}" if same_day else None,
+                )
+            )
+        items.append(((first.planned_start, first.id), Round(day_text(day), tuple(tasks))))
+    items.sort(key=lambda item: item[0])
+    return [shown for _, shown in items]
+
+
+def held_per_day(assignments: list[Assignment]) -> dict[dt.date, int]:
+    """Tasks proposed or accepted per Tokyo day of their window's start (what the capacity
+    counts)."""
+    counts: dict[dt.date, int] = {}
+    for a in assignments:
+        day = a.help_request.window_start.astimezone(TOKYO).date()
+        counts[day] = counts.get(day, 0) + 1
+    return counts
 
 
 @dataclass(frozen=True)
@@ -475,7 +572,12 @@ def standing_of(volunteer_id: int) -> list[dict[str, str]]:
     ]
 
 
-def _render_home(volunteer: Volunteer, form: ExchangeForm | None, status: int = 200) -> Response:
+def _render_home(
+    volunteer: Volunteer,
+    form: ExchangeForm | None,
+    status: int = 200,
+    capacity_form: CapacityForm | None = None,
+) -> Response:
     session = get_session()
     now = _now()
     summary = balances.summary(session, volunteer_id=volunteer.id, now=now)
@@ -497,7 +599,9 @@ def _render_home(volunteer: Volunteer, form: ExchangeForm | None, status: int = 
     body = render_template(
         "volunteer_home.html",
         volunteer=volunteer,
-        tasks=tasks_of(volunteer.id),
+        schedule=schedule_of(held_assignments(volunteer.id), ward_cutoff()),
+        capacity_form=capacity_form or CapacityForm.showing(volunteer.max_tasks_per_day),
+        max_tasks=MAX_TASKS_PER_DAY,
         standing=standing_of(volunteer.id),
         summary=summary,
         history=history,
@@ -512,6 +616,37 @@ def _render_home(volunteer: Volunteer, form: ExchangeForm | None, status: int = 
 @volunteer_required
 def index() -> Response:
     return _render_home(_me(), None)
+
+
+def capacity_message(count: int, held: dict[dt.date, int], today: dt.date) -> str:
+    """What saving the number says: the new number, and the days that already hold more (their
+    tasks stay; no new one is proposed for them)."""
+    said = f"1日に引き受けられる数を「{count}件まで」にしました。"
+    over = sorted(day for day, n in held.items() if n > count and day >= today)
+    if over:
+        days = "、".join(f"{day_text(day)}（{held[day]}件）" for day in over)
+        said += (
+            f"{days}は、もう{count}件より多く届いています。"
+            "届いているお願いと引き受けたお手伝いはそのままです。その日に新しいお願いは届きません。"
+        )
+    return said
+
+
+@blp.post("/capacity")
+@volunteer_required
+def capacity() -> Response:
+    """The volunteer changes how many tasks they take on one day (1 to 5)."""
+    volunteer = _me()
+    form = CapacityForm()
+    if not form.validate():
+        return _render_home(volunteer, None, status=422, capacity_form=form)
+    services.update_volunteer(
+        get_session(), volunteer_id=volunteer.id, changes={"max_tasks_per_day": form.count()}
+    )
+    today = _now().astimezone(TOKYO).date()
+    held = held_per_day(held_assignments(volunteer.id))
+    flash(capacity_message(form.count(), held, today), "info")
+    return redirect(url_for("web.volunteer.index", _anchor="me-capacity"), code=303)
 
 
 @blp.post("/tasks/<int:assignment_id>/accept")
