@@ -8,6 +8,12 @@ and widens the search of every request for which an unseen volunteer could still
 dual price, then solves again, until no request could gain. The result is the optimum of the
 full problem.
 
+A round need not solve again. If no pair it added has a negative reduced cost under the last
+solve's prices, those prices are still a feasible dual of the larger candidate graph with the
+same complementary slackness (the matching and its tight edges are unchanged; a volunteer no
+earlier pair named is free, p = 0), so the last matching is optimal on it too and its prices
+go on to the next test as they are. Only a round that adds a violating pair solves again.
+
 The certificate. Weights are cost - shift > 0, "unassigned" weighs big (more than any n real
 weights), and p is the shortest-path distance from a source joined to every node at 0. An
 unseen feasible pair (r, v) adds one residual edge r -> v; if its reduced cost
@@ -72,6 +78,8 @@ class Solution:
     candidate_pairs: int
     #: Per request, whether some feasible pair of it was found (None: not reported).
     has_candidate: Bools | None = None
+    #: Sparse matchings solved (a round whose new pairs all keep the prices feasible needs none).
+    solves: int = 0
 
 
 @dataclass(frozen=True)
@@ -433,6 +441,19 @@ class _Search:
         return rows[ok], vols[ok], cost[ok], vols[~ok] * n_req + rows[~ok]
 
 
+def _violated(m: Matching, ri: Ints, vi: Ints, cost: Floats, new: Bools) -> bool:
+    """Whether a pair added since m was solved has a negative reduced cost under m's prices.
+
+    If none has, m's potentials are still a feasible dual of the larger candidate graph, with
+    the same complementary slackness (the matching and its tight edges are unchanged, free
+    volunteers keep p = 0, and a volunteer no earlier pair named has p = 0): m is optimal on it
+    too, and its prices serve the certificate as they are.
+    """
+    r, v = ri[new], vi[new]
+    reduced = cost[new] - m.shift + m.potential[r] - m.volunteer_potential[v]
+    return bool((reduced < -1e-9).any())
+
+
 def solve(
     request_xyz: Floats,
     volunteer_xyz: Floats,
@@ -485,7 +506,9 @@ def solve(
         least: Floats = np.where(special[vols], metres + bonus[rows], metres)
         return least
 
-    widenings = widened = rounds = 0
+    widenings = widened = rounds = solves = 0
+    m: Matching | None = None
+    solved_keys = np.zeros(0, dtype=np.int64)
     infeasible = np.zeros(0, dtype=np.int64)  # sorted keys of pairs found infeasible
     # per request, the first round of its current run of being low; per volunteer, the last
     # round it was checked within its whole reach (-1: never)
@@ -495,7 +518,10 @@ def solve(
         rounds += 1
         keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
         ri, vi, cost = ri[first], vi[first], cost[first]
-        m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
+        if m is None or _violated(m, ri, vi, cost, ~_in_sorted(keys, solved_keys)):
+            m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
+            solves += 1
+        solved_keys = keys
         # The cheapest pair a request has not seen costs at least `unseen`. With potentials p,
         # an unseen pair (r, v) can improve the optimum only if its reduced cost
         # (cost - shift) + p[r] - p[v] is negative; p[v] <= 0, so only if cost - shift + p[r] < 0.
@@ -545,7 +571,14 @@ def solve(
             has_candidate = np.zeros(n_req, dtype=bool)
             has_candidate[ri] = True
             return Solution(
-                m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size, has_candidate
+                m.volunteer_of,
+                cost_of,
+                search.k_final,
+                widenings,
+                widened,
+                ri.size,
+                has_candidate,
+                solves,
             )
         widenings += 1
         widened += widen.size
