@@ -303,6 +303,7 @@ def plan(
             "widenings": solution.widenings,
             "widened_requests": solution.widened_requests,
             "solves": solution.solves,
+            "repairs": solution.repairs,
             "build_ms": round((built - started) * 1000, 1),
             "solve_ms": round((solved - built) * 1000, 1),
             "total_ms": round((done - started) * 1000, 1),
