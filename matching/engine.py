@@ -60,24 +60,36 @@ def _local_week_us(requests: Sequence[RequestSpec], tz: ZoneInfo) -> tuple[Ints,
     """Return each window's local start (µs since Monday 00:00) and local length in µs.
 
     Whole microseconds are exact for datetimes: a window starting at 10:00:00.6 starts 600,000
-    µs after 10:00, and nothing is rounded either way.
+    µs after 10:00, and nothing is rounded either way. Requests share a few windows (a
+    category's window on a day): each distinct (start, end) is converted once.
     """
-    start = np.empty(len(requests), dtype=np.int64)
-    length = np.empty(len(requests), dtype=np.int64)
     one_us = dt.timedelta(microseconds=1)
-    for i, r in enumerate(requests):
-        if r.window_start.tzinfo is None or r.window_end.tzinfo is None:
-            raise ValueError(f"request {r.id}: window times must be timezone-aware")
-        local = r.window_start.astimezone(tz)
-        end = r.window_end.astimezone(tz)
-        start[i] = (
+    known: dict[tuple[dt.datetime, dt.datetime], tuple[int, int]] = {}
+
+    def convert(window: tuple[dt.datetime, dt.datetime], request_id: int) -> tuple[int, int]:
+        start, end = window
+        if start.tzinfo is None or end.tzinfo is None:
+            raise ValueError(f"request {request_id}: window times must be timezone-aware")
+        local = start.astimezone(tz)
+        local_end = end.astimezone(tz)
+        week_us = (
             local.weekday() * _US_PER_DAY
             + (local.hour * 3600 + local.minute * 60 + local.second) * 1_000_000
             + local.microsecond
         )
         # wall-clock length, so that slots (wall-clock) compare right across a DST change
-        length[i] = (end.replace(tzinfo=None) - local.replace(tzinfo=None)) // one_us
-    return start, length
+        length = (local_end.replace(tzinfo=None) - local.replace(tzinfo=None)) // one_us
+        return week_us, length
+
+    out = np.empty((len(requests), 2), dtype=np.int64)
+    for i, r in enumerate(requests):
+        window = (r.window_start, r.window_end)
+        found = known.get(window)
+        if found is None:
+            # a naive datetime never equals an aware one, so it always lands here and raises
+            found = known[window] = convert(window, r.id)
+        out[i] = found
+    return out[:, 0].copy(), out[:, 1].copy()
 
 
 def to_arrays(
@@ -290,6 +302,8 @@ def plan(
             "k_final": solution.k_final,
             "widenings": solution.widenings,
             "widened_requests": solution.widened_requests,
+            "solves": solution.solves,
+            "repairs": solution.repairs,
             "build_ms": round((built - started) * 1000, 1),
             "solve_ms": round((solved - built) * 1000, 1),
             "total_ms": round((done - started) * 1000, 1),

@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from matching import solver
 from matching.domain import MatchResult, RequestSpec, Slot, VolunteerSpec
 from matching.engine import dense_costs, plan
 from matching.solver import solve_dense
@@ -211,7 +212,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="plan() against the dense optimum.")
     parser.add_argument("--instances", type=int, default=5000)
     parser.add_argument("--seed", type=int, default=0, help="first seed")
+    parser.add_argument(
+        "--repair-share",
+        type=float,
+        default=None,
+        help="solver.REPAIR_SHARE (1.0: repair these small instances too, instead of solving"
+        " them in full)",
+    )
     args = parser.parse_args(argv)
+    if args.repair_share is not None:
+        solver.REPAIR_SHARE = args.repair_share
     started = time.perf_counter()
     checked = dict.fromkeys(LAYOUTS, 0)
     failed = dict.fromkeys(LAYOUTS, 0)

@@ -8,6 +8,22 @@ and widens the search of every request for which an unseen volunteer could still
 dual price, then solves again, until no request could gain. The result is the optimum of the
 full problem.
 
+A round need not solve everything again. If no pair it added has a negative reduced cost
+under the last prices, those prices are still a feasible dual of the larger candidate graph
+with the same complementary slackness (the matching and its tight edges are unchanged; a
+volunteer no earlier pair named is free, p = 0), so the last matching is optimal on it too and
+its prices go on to the next test as they are. If some have, the matching is first repaired
+around their requests (rematch(): a region grown along alternating paths both ways is matched
+again, the rest kept), and the repair is kept only if it is proven optimal on all the pairs:
+Bellman-Ford on its residual graph settles (no negative cycle) and every free column, a
+volunteer or an "unassigned" column, has potential 0 (no improving path ends there). A
+residual graph of positive weights with both is exactly the optimality condition, and its
+potentials are then the shortest-path duals a full solve gives. Otherwise (or when the region
+would hold most requests) the candidates are solved in full. LAPJVsp pays for every node at
+each row its start leaves free, so a repair of a few thousand requests in a graph of 50,000 is
+far cheaper than a full solve; unconnected parts of a problem are solved apart for the same
+reason.
+
 The certificate. Weights are cost - shift > 0, "unassigned" weighs big (more than any n real
 weights), and p is the shortest-path distance from a source joined to every node at 0. An
 unseen feasible pair (r, v) adds one residual edge r -> v; if its reduced cost
@@ -43,8 +59,12 @@ from itertools import chain
 import numpy as np
 import numpy.typing as npt
 from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import maximum_bipartite_matching, min_weight_full_bipartite_matching
+from scipy.sparse import csc_matrix, csr_matrix
+from scipy.sparse.csgraph import (
+    connected_components,
+    maximum_bipartite_matching,
+    min_weight_full_bipartite_matching,
+)
 from scipy.spatial import cKDTree
 
 from matching.cost import chord_of_m, m_of_chord
@@ -72,6 +92,10 @@ class Solution:
     candidate_pairs: int
     #: Per request, whether some feasible pair of it was found (None: not reported).
     has_candidate: Bools | None = None
+    #: Sparse matchings solved in full (a round whose new pairs all keep the prices feasible
+    #: needs none), and rounds settled by a proven local repair instead.
+    solves: int = 0
+    repairs: int = 0
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,8 @@ class Matching:
     big: float
     #: Per volunteer, its potential (0 for a volunteer no candidate pair names).
     volunteer_potential: Floats
+    #: Bellman-Ford sweeps the potentials took (a repair may take a few times as many).
+    sweeps: int = 0
 
 
 def unassigned_weight(max_weight: float, n: int) -> float:
@@ -112,30 +138,204 @@ def match_candidates(
     from successive solves are in the same units; by default those of `cost`. n_volunteers:
     the length of `volunteer_potential` (by default one past the largest index in vi).
     """
-    if bounds is None:
-        bounds = (float(cost.min()), float(cost.max())) if cost.size else (0.0, 0.0)
-    shift = bounds[0] - 1.0
-    big = unassigned_weight(bounds[1] - shift, n_requests)
-    volunteer_of = np.full(n_requests, -1, dtype=np.int64)
-    # a request with no candidate sits on its "unassigned" column: potential -big
-    potential = np.full(n_requests, -big)
-    if n_volunteers is None:
-        n_volunteers = int(vi.max()) + 1 if vi.size else 0
-    volunteer_potential = np.zeros(n_volunteers)
-    if n_requests == 0 or ri.size == 0:
-        return Matching(volunteer_of, potential, shift, big, volunteer_potential)
-    active, row = np.unique(ri, return_inverse=True)
-    volunteers, col = np.unique(vi, return_inverse=True)
-    row, col = row.astype(np.int64), col.astype(np.int64)
-    weight = cost - shift  # in [1, bounds[1] - shift]: positive, so no edge reads as missing
-    col_of = _min_cost_matching(row, col, weight, active.size, volunteers.size, big)
-    real = col_of < volunteers.size
-    volunteer_of[active[real]] = volunteers[col_of[real]]
-    tolerance = 1e-9 * (bounds[1] - shift)
-    dist = _potentials(row, col, weight, col_of, volunteers.size, big, tolerance)
-    potential[active] = dist[: active.size]
-    volunteer_potential[volunteers] = dist[active.size : active.size + volunteers.size]
-    return Matching(volunteer_of, potential, shift, big, volunteer_potential)
+    g = _Graph.of(n_requests, ri, vi, cost, bounds, n_volunteers)
+    if g.row.size == 0:
+        return g.matching(None, None)
+    col_of = _min_cost_matching(g.row, g.col, g.weight, g.n_rows, g.n_cols, g.big)
+    dist, sweeps = _potentials(g.row, g.col, g.weight, col_of, g.n_cols, g.big, g.tolerance)
+    return g.matching(col_of, dist, sweeps)
+
+
+#: How far (alternating steps: a candidate volunteer, then the request holding it) a repair
+#: looks around the requests of the pairs that broke the last prices.
+REPAIR_DEPTH = 2
+#: How many times a repair may grow its region (around the ends of improving paths it left),
+#: and the share of the requests beyond which a region is not worth it (a full solve is done).
+REPAIR_ATTEMPTS = 4
+REPAIR_SHARE = 0.75
+
+
+def rematch(
+    m: Matching,
+    seeds: Ints,
+    n_requests: int,
+    ri: Ints,
+    vi: Ints,
+    cost: Floats,
+    bounds: tuple[float, float],
+    n_volunteers: int,
+) -> Matching | None:
+    """Re-optimise m after pairs were added, near the requests `seeds` only; None if unproven.
+
+    m is optimal on a subset of these pairs; the pairs of `seeds` added since may have negative
+    reduced costs. The region: the seeds, then REPAIR_DEPTH times the requests holding a
+    candidate volunteer of a request in it. Its requests are matched again (most matched, then
+    least cost) among their candidate volunteers that no request outside holds; the rest keep
+    their volunteers. The result is returned only if it is proven optimal on all the pairs:
+    Bellman-Ford on its residual graph settles (no negative cycle) within twice the sweeps m's
+    took (+ 8), and every free volunteer and every free "unassigned" column has potential 0 (no
+    improving path ends there; where one does, the requests next to it seed a larger region, up
+    to REPAIR_ATTEMPTS times). Those potentials are then the ones match_candidates would give:
+    shortest-path distances in the residual graph of an optimal matching.
+    """
+    g = _Graph.of(n_requests, ri, vi, cost, bounds, n_volunteers)
+    if g.row.size == 0:
+        return None
+    # m's matching in this graph's indices (its pairs are all still candidates)
+    col_of = g.n_cols + np.arange(g.n_rows, dtype=np.int64)
+    held = m.volunteer_of[g.active]
+    has = np.flatnonzero(held >= 0)
+    at = np.searchsorted(g.volunteers, held[has])
+    if at.size and (at.max() >= g.n_cols or (g.volunteers[at] != held[has]).any()):
+        return None
+    col_of[has] = at
+    graph = csr_matrix((np.ones(g.row.size), (g.row, g.col)), shape=(g.n_rows, g.n_cols))
+    by_col = graph.tocsc()
+    seed_rows = np.searchsorted(g.active, np.unique(seeds))
+    for _ in range(REPAIR_ATTEMPTS):
+        repaired = _rematch_region(g, graph, by_col, col_of, seed_rows)
+        if repaired is None:
+            return None
+        col_of = repaired
+        cap = 2 * m.sweeps + 8
+        dist, sweeps = _potentials(
+            g.row, g.col, g.weight, col_of, g.n_cols, g.big, g.tolerance, cap
+        )
+        if sweeps < 0:
+            return None
+        # a free volunteer (or a free "unassigned" column) below 0 ends an improving path:
+        # typically a request outside the region that wants a volunteer the region let go
+        free = np.ones(g.n_cols + g.n_rows, dtype=bool)
+        free[col_of] = False
+        low = np.flatnonzero(free & (dist[g.n_rows :] < -g.tolerance))
+        if low.size == 0:
+            return g.matching(col_of, dist, m.sweeps)
+        real = low[low < g.n_cols]
+        seed_rows = np.unique(
+            np.concatenate((by_col[:, real].indices, low[low >= g.n_cols] - g.n_cols))
+        ).astype(np.int64)
+    return None
+
+
+def _rematch_region(
+    g: _Graph, graph: csr_matrix, by_col: csc_matrix, col_of: Ints, seed_rows: Ints
+) -> Ints | None:
+    """Return col_of with the region around seed_rows matched again (see rematch()); None if
+    the region grew beyond REPAIR_SHARE of the requests."""
+    row_of_col = np.full(g.n_cols, -1, dtype=np.int64)
+    matched = np.flatnonzero(col_of < g.n_cols)
+    row_of_col[col_of[matched]] = matched
+    region = np.zeros(g.n_rows, dtype=bool)
+    frontier = seed_rows
+    region[frontier] = True
+    for _ in range(REPAIR_DEPTH):
+        # both ways along alternating paths: who holds what the region could take, and who
+        # could take what the region holds
+        holders = row_of_col[np.unique(graph[frontier].indices)]
+        held = col_of[frontier]
+        takers = by_col[:, held[held < g.n_cols]].indices
+        frontier = np.unique(np.concatenate((holders[holders >= 0], takers)))
+        frontier = frontier[~region[frontier]]
+        if frontier.size == 0:
+            break
+        region[frontier] = True
+    if region.sum() > REPAIR_SHARE * g.n_rows:
+        return None
+    outside = ~region & (col_of < g.n_cols)
+    taken = np.zeros(g.n_cols, dtype=bool)
+    taken[col_of[outside]] = True
+    keep = region[g.row] & ~taken[g.col]
+    rows = np.flatnonzero(region)
+    cols = np.unique(g.col[keep])
+    col_of = col_of.copy()
+    if cols.size == 0:
+        col_of[rows] = g.n_cols + rows
+        return col_of
+    local = _min_cost_matching(
+        np.searchsorted(rows, g.row[keep]),
+        np.searchsorted(cols, g.col[keep]),
+        g.weight[keep],
+        rows.size,
+        cols.size,
+        g.big,
+    )
+    real = local < cols.size
+    col_of[rows] = np.where(real, cols[np.minimum(local, cols.size - 1)], g.n_cols + rows)
+    return col_of
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """Candidate pairs in local indices: rows (requests named), columns (volunteers named)."""
+
+    n_requests: int
+    n_volunteers: int
+    shift: float
+    big: float
+    tolerance: float
+    active: Ints
+    volunteers: Ints
+    row: Ints
+    col: Ints
+    weight: Floats
+
+    @property
+    def n_rows(self) -> int:
+        return int(self.active.size)
+
+    @property
+    def n_cols(self) -> int:
+        return int(self.volunteers.size)
+
+    @classmethod
+    def of(
+        cls,
+        n_requests: int,
+        ri: Ints,
+        vi: Ints,
+        cost: Floats,
+        bounds: tuple[float, float] | None,
+        n_volunteers: int | None,
+    ) -> _Graph:
+        if bounds is None:
+            bounds = (float(cost.min()), float(cost.max())) if cost.size else (0.0, 0.0)
+        shift = bounds[0] - 1.0
+        big = unassigned_weight(bounds[1] - shift, n_requests)
+        if n_volunteers is None:
+            n_volunteers = int(vi.max()) + 1 if vi.size else 0
+        empty = np.zeros(0, dtype=np.int64)
+        if n_requests == 0 or ri.size == 0:
+            return cls(
+                n_requests, n_volunteers, shift, big, 0.0, empty, empty, empty, empty, np.zeros(0)
+            )
+        active, row = np.unique(ri, return_inverse=True)
+        volunteers, col = np.unique(vi, return_inverse=True)
+        return cls(
+            n_requests,
+            n_volunteers,
+            shift,
+            big,
+            1e-9 * (bounds[1] - shift),
+            active.astype(np.int64),
+            volunteers.astype(np.int64),
+            row.astype(np.int64),
+            col.astype(np.int64),
+            # in [1, bounds[1] - shift]: positive, so no edge reads as missing
+            cost - shift,
+        )
+
+    def matching(self, col_of: Ints | None, dist: Floats | None, sweeps: int = 0) -> Matching:
+        """The Matching of these local columns and potentials (None, None: nothing matched)."""
+        volunteer_of = np.full(self.n_requests, -1, dtype=np.int64)
+        # a request with no candidate sits on its "unassigned" column: potential -big
+        potential = np.full(self.n_requests, -self.big)
+        volunteer_potential = np.zeros(self.n_volunteers)
+        if col_of is not None and dist is not None:
+            real = col_of < self.n_cols
+            volunteer_of[self.active[real]] = self.volunteers[col_of[real]]
+            potential[self.active] = dist[: self.n_rows]
+            volunteer_potential[self.volunteers] = dist[self.n_rows : self.n_rows + self.n_cols]
+        return Matching(volunteer_of, potential, self.shift, self.big, volunteer_potential, sweeps)
 
 
 def _min_cost_matching(
@@ -184,7 +384,47 @@ def _min_cost_matching(
     return col_of
 
 
+#: Connected parts of a matching problem are solved in batches of about this many nodes.
+_BATCH_NODES = 4000
+
+
 def _saturate(a: Ints, b: Ints, weight: Floats, n_a: int, n_b: int) -> Ints:
+    """Return, for each node of side A, its partner in a least-weight matching saturating A.
+
+    LAPJVsp pays O(nodes) for each row its initialisation leaves free, so one call on many
+    unconnected parts costs far more than one call per part. The parts (connected components)
+    are independent: a least-weight matching of the whole is one of each part. Small parts are
+    solved together in batches of about _BATCH_NODES nodes (a union of parts is still solved
+    exactly), and a part larger than that alone.
+    """
+    if a.size == 0 or n_a + n_b <= _BATCH_NODES:
+        return _saturate_square(a, b, weight, n_a, n_b)
+    graph = csr_matrix((np.ones(a.size), (a, n_a + b)), shape=(n_a + n_b, n_a + n_b))
+    n_parts, part = connected_components(graph, directed=False)
+    if n_parts == 1:
+        return _saturate_square(a, b, weight, n_a, n_b)
+    size = np.bincount(part, minlength=n_parts)
+    # batches: parts in order, a new batch whenever the running size passes _BATCH_NODES
+    batch_of_part = np.cumsum(size) // _BATCH_NODES
+    batch = batch_of_part[part]
+    edge_batch = batch[a]
+    partner = np.full(n_a, -1, dtype=np.int64)
+    for k in np.unique(edge_batch).tolist():
+        e = np.flatnonzero(edge_batch == k)
+        rows = np.flatnonzero(batch[:n_a] == k)
+        cols = np.flatnonzero(batch[n_a:] == k)
+        local = _saturate_square(
+            np.searchsorted(rows, a[e]),
+            np.searchsorted(cols, b[e]),
+            weight[e],
+            rows.size,
+            cols.size,
+        )
+        partner[rows] = cols[local]
+    return partner
+
+
+def _saturate_square(a: Ints, b: Ints, weight: Floats, n_a: int, n_b: int) -> Ints:
     """Return, for each node of side A, its partner in a least-weight matching saturating A.
 
     scipy's LAPJVsp skips its fast initialisation unless the graph is square, and then pays
@@ -226,15 +466,23 @@ def _may_go_unmatched(graph: csr_matrix) -> Bools:
 
 
 def _potentials(
-    row: Ints, col: Ints, weight: Floats, col_of: Ints, n_cols: int, big: float, tolerance: float
-) -> Floats:
+    row: Ints,
+    col: Ints,
+    weight: Floats,
+    col_of: Ints,
+    n_cols: int,
+    big: float,
+    tolerance: float,
+    max_sweeps: int | None = None,
+) -> tuple[Floats, int]:
     """Return each node's shortest-path distance in the residual graph of the matching.
 
     The graph: rows, then volunteer columns, then one "unassigned" column per row. Residual
     edges: unmatched pairs row -> column (weight), matched pairs column -> row (-weight); a
     virtual source reaches every node at 0. At an optimum there is no negative cycle, and
     with these potentials every residual edge has a non-negative reduced cost: they are LP
-    duals of the matching.
+    duals of the matching. Also returns the sweeps taken; max_sweeps: stop there (-1: did not
+    settle).
     """
     n_rows = col_of.size
     rows = np.concatenate((row, np.arange(n_rows)))
@@ -249,13 +497,15 @@ def _potentials(
     src, dst, w = src[order], dst[order], w[order]
     targets, starts = np.unique(dst, return_index=True)
     dist = np.zeros(n_rows + n_cols + n_rows)
-    for _ in range(dist.size):  # Bellman-Ford, vectorised; stops once nothing improves
+    sweeps = dist.size if max_sweeps is None else min(max_sweeps, dist.size)
+    for sweep in range(sweeps):  # Bellman-Ford, vectorised; stops once nothing improves
         best = np.minimum.reduceat(dist[src] + w, starts)
         improved = best < dist[targets] - tolerance
         if not improved.any():
-            break
+            return dist, sweep
         dist[targets[improved]] = best[improved]
-    return dist
+    # an optimum settles within dist.size sweeps (no negative cycle); a capped run did not
+    return dist, sweeps if max_sweeps is None else -1
 
 
 Pairs = tuple[Ints, Ints, Floats]
@@ -433,6 +683,19 @@ class _Search:
         return rows[ok], vols[ok], cost[ok], vols[~ok] * n_req + rows[~ok]
 
 
+def _violating(m: Matching, ri: Ints, vi: Ints, cost: Floats, new: Bools) -> Ints:
+    """Return the requests of pairs added since m was solved with a negative reduced cost.
+
+    If there are none, m's potentials are still a feasible dual of the larger candidate graph,
+    with the same complementary slackness (the matching and its tight edges are unchanged, free
+    volunteers keep p = 0, and a volunteer no earlier pair named has p = 0): m is optimal on it
+    too, and its prices serve the certificate as they are.
+    """
+    r, v = ri[new], vi[new]
+    reduced = cost[new] - m.shift + m.potential[r] - m.volunteer_potential[v]
+    return np.unique(r[reduced < -1e-9])
+
+
 def solve(
     request_xyz: Floats,
     volunteer_xyz: Floats,
@@ -485,7 +748,9 @@ def solve(
         least: Floats = np.where(special[vols], metres + bonus[rows], metres)
         return least
 
-    widenings = widened = rounds = 0
+    widenings = widened = rounds = solves = repairs = 0
+    m: Matching | None = None
+    solved_keys = np.zeros(0, dtype=np.int64)
     infeasible = np.zeros(0, dtype=np.int64)  # sorted keys of pairs found infeasible
     # per request, the first round of its current run of being low; per volunteer, the last
     # round it was checked within its whole reach (-1: never)
@@ -495,7 +760,20 @@ def solve(
         rounds += 1
         keys, first = np.unique(ri * n_vol + vi, return_index=True)  # sorted, no duplicates
         ri, vi, cost = ri[first], vi[first], cost[first]
-        m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
+        if m is None:
+            m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
+            solves += 1
+        else:
+            seeds = _violating(m, ri, vi, cost, ~_in_sorted(keys, solved_keys))
+            if seeds.size:
+                repaired = rematch(m, seeds, n_req, ri, vi, cost, cost_bounds, n_vol)
+                if repaired is None:
+                    m = match_candidates(n_req, ri, vi, cost, cost_bounds, n_vol)
+                    solves += 1
+                else:
+                    m = repaired
+                    repairs += 1
+        solved_keys = keys
         # The cheapest pair a request has not seen costs at least `unseen`. With potentials p,
         # an unseen pair (r, v) can improve the optimum only if its reduced cost
         # (cost - shift) + p[r] - p[v] is negative; p[v] <= 0, so only if cost - shift + p[r] < 0.
@@ -545,7 +823,15 @@ def solve(
             has_candidate = np.zeros(n_req, dtype=bool)
             has_candidate[ri] = True
             return Solution(
-                m.volunteer_of, cost_of, search.k_final, widenings, widened, ri.size, has_candidate
+                m.volunteer_of,
+                cost_of,
+                search.k_final,
+                widenings,
+                widened,
+                ri.size,
+                has_candidate,
+                solves,
+                repairs,
             )
         widenings += 1
         widened += widen.size
