@@ -121,6 +121,10 @@ EXACT_LIMIT = 5_000
 MAX_REPAIRS = 6
 #: Subgradient steps of the cost bound at a plan's matched count (see _Hull.cost_bound).
 COST_STEPS = 20
+#: Requests left per day a volunteer with room looks at to move to another day.
+SWITCH_CHOICES = 6
+#: Rounds of moving and solving again over several days (_improve).
+IMPROVE_STEPS = 3
 _NEVER = -(2**62)
 
 
@@ -656,6 +660,93 @@ def _cover_prices(p: _Problem, h: _Hull) -> Floats:
     return np.where(has_pair & ~reached[:n_req], 1.0, 0.0)
 
 
+def _plan_by_days(p: _Problem, live: Ints, day_of: Ints) -> dict[int, Round]:
+    """Copies and repair with each volunteer on their day (day_of; -1 any), then once more
+    for the requests left, where a volunteer without a round may take any day."""
+    cap, usable = p.cap, p.usable
+    on_day = day_of >= 0
+    p.cap = cap.copy()
+    p.cap[on_day] = 0
+    p.cap[np.flatnonzero(on_day), day_of[on_day]] = cap[np.flatnonzero(on_day), day_of[on_day]]
+    p.usable = usable & (p.cap[p.pv, p.day[p.pi]] >= 1)
+    try:
+        rounds, _, _ = _repair(p, live)
+    finally:
+        p.cap, p.usable = cap, usable
+    rounds, _, _ = _repair(p, live, rounds)
+    return rounds
+
+
+def _outcome(rounds: dict[int, Round]) -> tuple[int, float, float]:
+    """(-matched, cost, walking): smaller is better."""
+    values = rounds.values()
+    return (
+        -sum(len(r.tasks) for r in values),
+        sum(r.cost for r in values),
+        sum(r.walk_m for r in values),
+    )
+
+
+def _switch_days(p: _Problem, rounds: dict[int, Round], live: Ints) -> dict[int, Round]:
+    """Volunteers with room move to another day where they can do more of the requests left;
+    what they leave is offered again (copies and repair). Never fewer matched."""
+    rounds = dict(rounds)
+    matched = np.zeros(len(p.requests), dtype=bool)
+    for r in rounds.values():
+        matched[list(r.tasks)] = True
+    is_live = np.zeros(len(p.requests), dtype=bool)
+    is_live[live] = True
+    pick = np.flatnonzero(p.usable & is_live[p.pi] & ~matched[p.pi])
+    pick = pick[np.lexsort((p.pcost[pick], p.pv[pick]))]
+    options: dict[int, list[int]] = {}
+    for i, v in zip(p.pi[pick].tolist(), p.pv[pick].tolist(), strict=True):
+        options.setdefault(v, []).append(i)
+    moved = False
+    for v in sorted(options):
+        current = rounds.get(v)
+        if current is None:
+            continue
+        day = int(p.day[current.tasks[0]])
+        if len(current.tasks) >= p.cap[v, day]:
+            continue
+        by_day: dict[int, list[int]] = {}
+        for i in options[v]:
+            d = int(p.day[i])
+            if not matched[i] and d != day and len(by_day.get(d, [])) < SWITCH_CHOICES:
+                by_day.setdefault(d, []).append(i)
+        best = current
+        for d in sorted(by_day):
+            candidate = p.best_round(v, (), by_day[d])
+            if candidate is not None and len(candidate.tasks) > len(best.tasks):
+                best = candidate
+        if best is not current:
+            matched[list(current.tasks)] = False
+            matched[list(best.tasks)] = True
+            rounds[v] = best
+            moved = True
+    if moved:
+        rounds, _, _ = _repair(p, live, rounds)
+    return rounds
+
+
+def _improve(p: _Problem, rounds: dict[int, Round], live: Ints) -> dict[int, Round]:
+    """Over several days: move volunteers with room to a better day (_switch_days), then solve
+    the copies again with every volunteer on the day of their round (a volunteer without one on
+    any), which exchanges tasks between volunteers of a day; keep what is better, until nothing
+    is. Never worse than `rounds`."""
+    for _ in range(IMPROVE_STEPS):
+        moved = _switch_days(p, rounds, live)
+        day_of = np.full(len(p.volunteers), -1, dtype=np.int64)
+        for v, r in moved.items():
+            day_of[v] = p.day[r.tasks[0]]
+        again = _plan_by_days(p, live, day_of)
+        best = min((again, moved), key=_outcome)
+        if _outcome(best) >= _outcome(rounds):
+            break
+        rounds = best
+    return rounds
+
+
 # --- the plan ----------------------------------------------------------------------------------
 
 
@@ -788,13 +879,15 @@ def plan_rounds(
         )
         return result
     rounds, copies_matched, copies_cost = _repair(p, live)
+    matched_bound, cost_bound = copies_matched, copies_cost
+    hull = _Hull(p) if -_outcome(rounds)[0] < copies_matched else None
+    if hull is not None and hull.several_days:
+        matched_bound = min(matched_bound, math.floor(hull.matched(_cover_prices(p, hull))[0]))
+        if -_outcome(rounds)[0] < matched_bound:
+            rounds = _improve(p, rounds, live)
     result = _result(p, rounds, stats, started)
     matched = len(result.proposals)
     cost = sum(pr.cost for pr in result.proposals)
-    matched_bound, cost_bound = copies_matched, copies_cost
-    hull = _Hull(p) if matched < copies_matched else None
-    if hull is not None and hull.several_days:
-        matched_bound = min(matched_bound, math.floor(hull.matched(_cover_prices(p, hull))[0]))
     if hull is not None:
         # the copies' cost is the least at their count only: bound the cost at this plan's
         cost_bound = hull.cost_bound(matched, cost, COST_STEPS)
