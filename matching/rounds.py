@@ -27,7 +27,11 @@ Two ways to solve:
   the exact optimum of that relaxation, day by day: it ignores the time between tasks and the
   one-round-per-run rule. Each volunteer then keeps one day and the largest (then cheapest, then
   shortest) feasible round of what the relaxation gave them; what is dropped is offered again to
-  volunteers with room, the pairs that failed never again, until nothing more fits.
+  volunteers with room, the pairs that failed never again, until nothing more fits. Over several
+  days, when that plan matches fewer than the bound below, volunteers with room move to another
+  day where they can do more of the requests left, and the copies are solved again with every
+  volunteer held to the day of their round (which exchanges tasks between the volunteers of a
+  day), then repaired; the better plan is kept, a few times over (_improve).
 
 The bound of copies and repair (stats matched_bound, lower_bound). Any plan is a set of rounds;
 forget the time between tasks and keep of each round only that it is one volunteer's, on one

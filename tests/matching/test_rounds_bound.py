@@ -50,3 +50,21 @@ def test_the_bound_never_cuts_off_the_milp_optimum(block):
         assert stats["lower_bound"] <= least + 0.1, seed
         assert 0.0 <= stats["matched_gap_pct"] <= stats["gap_pct"]
     assert checked >= 10
+
+
+@pytest.mark.parametrize(
+    ("seed", "least_cost_too"), [(3016, False), (3070, True), (3078, True), (3087, True)]
+)
+def test_moving_volunteers_to_another_day_reaches_the_optimum_repair_alone_missed(
+    seed, least_cost_too
+):
+    # copies and repair alone matched 10 of 11 (3016) or paid more at the most matched (others)
+    requests, volunteers, weights = random_rounds_instance(seed)
+    result = plan_rounds(requests, volunteers, weights=weights, exact_limit=0)
+    assert result.stats["method_code"] == 2
+    most, least, _ = optimum(requests, volunteers, weights)
+    matched, cost, _ = outcome(result, requests)
+    assert matched == most
+    if least_cost_too:
+        assert cost == pytest.approx(least, rel=1e-9)
+    assert_rounds_feasible(result, requests, volunteers, weights.walking_m_per_min)
