@@ -25,12 +25,45 @@ Two ways to solve:
 - copies and repair: on each day, a volunteer with capacity c that day becomes c copies of
   themselves, and the one-task matching (solver.match_candidates, over every feasible pair) finds
   the exact optimum of that relaxation, day by day: it ignores the time between tasks and the
-  one-round-per-run rule, so no plan matches more requests, nor as many at a lower cost. That
-  optimum is the bound (tight for a one-day run; looser over several days, where it lets a
-  volunteer work every day). Each volunteer then keeps one
-  day and the largest (then cheapest, then shortest) feasible round of what the relaxation gave
-  them; what is dropped is offered again to volunteers with room, the pairs that failed never
-  again, until nothing more fits.
+  one-round-per-run rule. Each volunteer then keeps one day and the largest (then cheapest, then
+  shortest) feasible round of what the relaxation gave them; what is dropped is offered again to
+  volunteers with room, the pairs that failed never again, until nothing more fits. Over several
+  days, when that plan matches fewer than the bound below, volunteers with room move to another
+  day where they can do more of the requests left, and the copies are solved again with every
+  volunteer held to the day of their round (which exchanges tasks between the volunteers of a
+  day), then repaired; the better plan is kept, a few times over (_improve).
+
+The bound of copies and repair (stats matched_bound, lower_bound). Any plan is a set of rounds;
+forget the time between tasks and keep of each round only that it is one volunteer's, on one
+day d, with at most cap[v, d] tasks, each a feasible pair. Call that the relaxation R; every plan
+is feasible for R, so whatever bounds R bounds every plan.
+- The copies' optimum: R without "one day per volunteer" is, day by day, the copies matching.
+  Its most matched M_c bounds the most matched of any plan, and its least cost C_c at M_c bounds
+  the cost of any plan matching M_c requests. For one day this is R itself.
+- Prices over several days (Lagrange): for any prices mu_i >= 0 on the requests, a plan x
+  (x_vi = 1 when v does i) has
+      sum x  <=  sum x + sum_i mu_i (1 - sum_v x_vi)  =  sum_i mu_i + sum_v sum_i (1 - mu_i) x_vi
+             <=  sum_i mu_i + sum_v max_d (the cap[v, d] largest positive 1 - mu_i of v's pairs
+                 on day d)  =:  L(mu),
+  since each volunteer's round is one day's tasks, at most cap[v, d] of them. So floor(L(mu))
+  bounds the most matched. mu comes from the copies relaxation over the whole week (each
+  volunteer c copies in all): a least vertex cover of its matching (König), mu_i = 1 on the
+  requests in it, 0 elsewhere; L(mu) is then at most that relaxation's (and M_c), and at most
+  every volunteer's capacity, because a volunteer counts only one day. L is exact arithmetic on
+  0/1 prices, no solver tolerance is trusted.
+- Cost at a plan's count m: for any mu >= 0, theta >= 0 and a plan x with sum x >= m,
+      cost(x) >= cost(x) + sum_i mu_i (sum_v x_vi - 1) - theta (sum x - m)
+              >= theta m - sum_i mu_i + sum_v min_d (the cap[v, d] most negative
+                 c_vi + mu_i - theta of v's pairs on day d, or 0)  =:  L(mu, theta),
+  a lower bound on the cost of every plan matching at least m requests, so also on the
+  optimum's cost when m is at most the optimum's count (it is: m is this plan's). theta is the
+  best of a scan at mu = 0, then a few subgradient steps; each iterate is valid, the best kept.
+Reported: matched_bound = min(M_c, floor(L(mu))) (L only over several days); lower_bound =
+C_c when the plan matches M_c (the least cost at that count), else the best L(mu, theta) at the
+plan's count. matched_gap_pct = 100 (matched_bound - matched) / matched_bound; cost_gap_pct =
+100 (cost - lower_bound) / max(1, |lower_bound|): how far the plan's cost can be from the
+cheapest plan matching as many; gap_pct the larger, 0 when the bound is reached (the first two
+levels proven optimal). The walking level is not bounded.
 """
 
 from __future__ import annotations
@@ -46,6 +79,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from scipy.optimize import Bounds, LinearConstraint, milp
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import breadth_first_order, maximum_bipartite_matching
 from scipy.spatial import cKDTree
 
 from matching.cost import (
@@ -89,6 +123,12 @@ ROUND_REASON_ORDER = (
 EXACT_LIMIT = 5_000
 #: Rounds of relaxation and repair in the copies method.
 MAX_REPAIRS = 6
+#: Subgradient steps of the cost bound at a plan's matched count (see _Hull.cost_bound).
+COST_STEPS = 20
+#: Requests left per day a volunteer with room looks at to move to another day.
+SWITCH_CHOICES = 6
+#: Rounds of moving and solving again over several days (_improve).
+IMPROVE_STEPS = 3
 _NEVER = -(2**62)
 
 
@@ -413,11 +453,16 @@ def _solve_copies(
     return volunteer_of, cost_of
 
 
-def _repair(p: _Problem, live: Ints) -> tuple[dict[int, Round], int, float]:
-    """Copies and repair: the rounds, and the relaxation's (matched, cost) bound."""
-    rounds: dict[int, Round] = {}
+def _repair(
+    p: _Problem, live: Ints, rounds: dict[int, Round] | None = None
+) -> tuple[dict[int, Round], int, float]:
+    """Copies and repair: the rounds, and the relaxation's (matched, cost) bound (that of the
+    first relaxation, of the requests in `live` not in `rounds`)."""
+    rounds = dict(rounds or {})
     left = np.zeros(len(p.requests), dtype=bool)
     left[live] = True
+    for kept in rounds.values():
+        left[list(kept.tasks)] = False
     tabu = np.zeros(0, dtype=np.int64)
     n_vol = len(p.volunteers)
     bound: tuple[int, float] | None = None
@@ -495,6 +540,215 @@ def _insert_left(p: _Problem, rounds: dict[int, Round], left: Ints, tabu: Ints) 
                 best, chosen = extra, r
         if best is not None:
             rounds[chosen.volunteer] = chosen
+
+
+# --- a bound over several days: Lagrangian prices per request ------------------------------------
+
+
+class _Hull:
+    """The one-day relaxation's Lagrangian over several days (see plan_rounds' docstring).
+
+    Every usable pair p = (request r[p], volunteer v[p]) on day d is in group (v, d), with the
+    volunteer's capacity that day. Groups are sorted by volunteer, pairs by group.
+    """
+
+    def __init__(self, p: _Problem) -> None:
+        r, v, c = p.pi[p.usable], p.pv[p.usable], p.pcost[p.usable]
+        key = v * max(1, len(p.dates)) + p.day[r]
+        order = np.argsort(key, kind="stable")
+        self.r, self.c, key = r[order], c[order], key[order]
+        groups, self.g, sizes = np.unique(key, return_inverse=True, return_counts=True)
+        self.g = self.g.astype(np.int64)
+        self.first = (np.cumsum(sizes) - sizes)[self.g]
+        self.gv = groups // max(1, len(p.dates))
+        self.gcap = p.cap[self.gv, groups % max(1, len(p.dates))]
+        starts = np.flatnonzero(np.r_[True, np.diff(self.gv) != 0]) if groups.size else groups
+        self.vstart = starts.astype(np.int64)
+        self.n_req = len(p.requests)
+        self.several_days = bool(groups.size) and self.vstart.size < groups.size
+
+    def _best_groups(self, w: Floats, sign: float) -> tuple[Floats, Bools]:
+        """Each volunteer's best day: the sum of the (at most capacity) best terms sign * w > 0
+        of one group, the largest over groups (0 if none); and the pairs that make it up."""
+        order = np.lexsort((-sign * w, self.g))
+        ws = sign * w[order]
+        rank = np.arange(order.size) - self.first[order]
+        keep = (rank < self.gcap[self.g[order]]) & (ws > 0)
+        total: Floats = np.bincount(self.g[order][keep], ws[keep], minlength=self.gv.size).astype(
+            np.float64
+        )
+        if not total.size:
+            return total, np.zeros(0, dtype=np.bool_)
+        best = np.maximum.reduceat(total, self.vstart)
+        per_group = np.repeat(best, np.diff(np.r_[self.vstart, total.size]))
+        # the first group reaching the volunteer's best (a volunteer keeps one day)
+        is_best = (total == per_group) & (total > 0)
+        first_best = np.zeros(total.size, dtype=bool)
+        hits = np.flatnonzero(is_best)
+        vol_of_hit = np.searchsorted(self.vstart, hits, side="right") - 1
+        _, one = np.unique(vol_of_hit, return_index=True)
+        first_best[hits[one]] = True
+        chosen = np.zeros(order.size, dtype=bool)
+        chosen[order[keep & first_best[self.g[order]]]] = True
+        return best, chosen
+
+    def matched(self, mu: Floats) -> tuple[float, Bools]:
+        """L(mu) >= the most requests any plan matches, and the pairs the volunteers pick."""
+        best, chosen = self._best_groups(1.0 - mu[self.r], 1.0)
+        return float(mu.sum() + best.sum()), chosen
+
+    def cost(self, mu: Floats, theta: float, m: int) -> tuple[float, Bools]:
+        """L(mu, theta) <= the least cost of any plan matching at least m requests."""
+        best, chosen = self._best_groups(self.c + mu[self.r] - theta, -1.0)
+        return float(theta * m - mu.sum() - best.sum()), chosen
+
+    def load(self, chosen: Bools) -> Floats:
+        return np.bincount(self.r[chosen], minlength=self.n_req).astype(np.float64)
+
+    def cost_bound(self, m: int, target: float, iterations: int) -> float:
+        """The largest L(mu, theta) found: theta the best of a scan at mu = 0, then subgradient
+        steps on both (Polyak steps towards target, the cost of a plan). Each is a valid bound."""
+        has_pair = np.bincount(self.r, minlength=self.n_req) > 0
+        mu = np.zeros(self.n_req)
+        thetas: list[float] = (
+            np.unique(np.quantile(self.c, np.linspace(0.0, 1.0, 9))).tolist() if self.c.size else []
+        )
+        best, theta = -math.inf, 0.0
+        for t in [0.0, *thetas]:
+            value = self.cost(mu, float(t), m)[0]
+            if value > best:
+                best, theta = value, float(t)
+        alpha = 1.0
+        for _ in range(iterations):
+            value, chosen = self.cost(mu, theta, m)
+            if value > best + 1e-9:
+                best = value
+            else:
+                alpha *= 0.7
+            if value >= target:
+                break
+            step_mu = np.where(has_pair, self.load(chosen) - 1.0, 0.0)
+            step_theta = float(m - np.count_nonzero(chosen))
+            norm = float(step_mu @ step_mu) + step_theta**2
+            if norm == 0.0:
+                break
+            t = alpha * (target - value) / norm
+            mu = np.maximum(mu + t * step_mu, 0.0)
+            theta = max(theta + t * step_theta, 0.0)
+        return best
+
+
+def _cover_prices(p: _Problem, h: _Hull) -> Floats:
+    """Start prices: 1 on the requests of a least vertex cover of the week's copies relaxation
+    (each volunteer's copies 1 .. capacity, over all days at once; König: as many as its most
+    matched), 0 elsewhere. L of these prices is at most that relaxation's most matched."""
+    top = int(p.cap.max(initial=0)) + 1
+    cap = h.gcap[h.g]
+    n = np.maximum(cap, 0)
+    level = np.repeat(np.ones_like(n), n) + np.arange(int(n.sum())) - np.repeat(np.cumsum(n) - n, n)
+    rows = np.repeat(h.r, n)
+    cols = np.repeat(h.gv[h.g], n) * top + level
+    n_req, n_col = h.n_req, len(p.volunteers) * top
+    graph = csr_matrix((np.ones(rows.size), (rows, cols)), shape=(n_req, n_col))
+    col_of = maximum_bipartite_matching(graph, perm_type="column").astype(np.int64)
+    has_pair = np.bincount(h.r, minlength=n_req) > 0
+    # alternating paths from the unmatched requests: request -> any column -> its request
+    source = n_req + n_col
+    free = np.flatnonzero(has_pair & (col_of < 0))
+    back = np.flatnonzero(col_of >= 0)
+    src = np.r_[np.full(free.size, source), rows, n_req + col_of[back]]
+    dst = np.r_[free, n_req + cols, back]
+    walk = csr_matrix((np.ones(src.size), (src, dst)), shape=(source + 1, source + 1))
+    reached = np.zeros(source + 1, dtype=bool)
+    reached[breadth_first_order(walk, source, directed=True, return_predecessors=False)] = True
+    return np.where(has_pair & ~reached[:n_req], 1.0, 0.0)
+
+
+def _plan_by_days(p: _Problem, live: Ints, day_of: Ints) -> dict[int, Round]:
+    """Copies and repair with each volunteer on their day (day_of; -1 any), then once more
+    for the requests left, where a volunteer without a round may take any day."""
+    cap, usable = p.cap, p.usable
+    on_day = day_of >= 0
+    p.cap = cap.copy()
+    p.cap[on_day] = 0
+    p.cap[np.flatnonzero(on_day), day_of[on_day]] = cap[np.flatnonzero(on_day), day_of[on_day]]
+    p.usable = usable & (p.cap[p.pv, p.day[p.pi]] >= 1)
+    try:
+        rounds, _, _ = _repair(p, live)
+    finally:
+        p.cap, p.usable = cap, usable
+    rounds, _, _ = _repair(p, live, rounds)
+    return rounds
+
+
+def _outcome(rounds: dict[int, Round]) -> tuple[int, float, float]:
+    """(-matched, cost, walking): smaller is better."""
+    values = rounds.values()
+    return (
+        -sum(len(r.tasks) for r in values),
+        sum(r.cost for r in values),
+        sum(r.walk_m for r in values),
+    )
+
+
+def _switch_days(p: _Problem, rounds: dict[int, Round], live: Ints) -> dict[int, Round]:
+    """Volunteers with room move to another day where they can do more of the requests left;
+    what they leave is offered again (copies and repair). Never fewer matched."""
+    rounds = dict(rounds)
+    matched = np.zeros(len(p.requests), dtype=bool)
+    for r in rounds.values():
+        matched[list(r.tasks)] = True
+    is_live = np.zeros(len(p.requests), dtype=bool)
+    is_live[live] = True
+    pick = np.flatnonzero(p.usable & is_live[p.pi] & ~matched[p.pi])
+    pick = pick[np.lexsort((p.pcost[pick], p.pv[pick]))]
+    options: dict[int, list[int]] = {}
+    for i, v in zip(p.pi[pick].tolist(), p.pv[pick].tolist(), strict=True):
+        options.setdefault(v, []).append(i)
+    moved = False
+    for v in sorted(options):
+        current = rounds.get(v)
+        if current is None:
+            continue
+        day = int(p.day[current.tasks[0]])
+        if len(current.tasks) >= p.cap[v, day]:
+            continue
+        by_day: dict[int, list[int]] = {}
+        for i in options[v]:
+            d = int(p.day[i])
+            if not matched[i] and d != day and len(by_day.get(d, [])) < SWITCH_CHOICES:
+                by_day.setdefault(d, []).append(i)
+        best = current
+        for d in sorted(by_day):
+            candidate = p.best_round(v, (), by_day[d])
+            if candidate is not None and len(candidate.tasks) > len(best.tasks):
+                best = candidate
+        if best is not current:
+            matched[list(current.tasks)] = False
+            matched[list(best.tasks)] = True
+            rounds[v] = best
+            moved = True
+    if moved:
+        rounds, _, _ = _repair(p, live, rounds)
+    return rounds
+
+
+def _improve(p: _Problem, rounds: dict[int, Round], live: Ints) -> dict[int, Round]:
+    """Over several days: move volunteers with room to a better day (_switch_days), then solve
+    the copies again with every volunteer on the day of their round (a volunteer without one on
+    any), which exchanges tasks between volunteers of a day; keep what is better, until nothing
+    is. Never worse than `rounds`."""
+    for _ in range(IMPROVE_STEPS):
+        moved = _switch_days(p, rounds, live)
+        day_of = np.full(len(p.volunteers), -1, dtype=np.int64)
+        for v, r in moved.items():
+            day_of[v] = p.day[r.tasks[0]]
+        again = _plan_by_days(p, live, day_of)
+        best = min((again, moved), key=_outcome)
+        if _outcome(best) >= _outcome(rounds):
+            break
+        rounds = best
+    return rounds
 
 
 # --- the plan ----------------------------------------------------------------------------------
@@ -602,10 +856,11 @@ def plan_rounds(
     exact_limit: the most sets of tasks the exact method lists before copies and repair take
     over. stats, besides engine.plan's totals: method_code (0 every capacity at most 1, so
     engine.plan; 1 exact; 2 copies and repair), proven_optimal (all three levels), bound_reached
-    (matched and cost equal the bound: the first two levels proven), matched_bound and
-    lower_bound (the bound's matched count and its least cost at that count), matched_gap_pct,
-    cost_gap_pct and gap_pct (their larger; 0 when the bound is reached), total_walking_m and
-    rounds (volunteers with two tasks or more).
+    (matched and cost equal the bound: the first two levels proven), matched_bound (no plan
+    matches more), lower_bound (no plan matching as many as this one costs less),
+    matched_gap_pct, cost_gap_pct and gap_pct (their larger; 0 when the bound is reached; see
+    the module docstring for why these bounds are valid), total_walking_m and rounds
+    (volunteers with two tasks or more).
     """
     started = time.perf_counter()
     p = _Problem(requests, volunteers, weights, tz)
@@ -627,10 +882,19 @@ def plan_rounds(
             gap_pct=0.0,
         )
         return result
-    rounds, matched_bound, cost_bound = _repair(p, live)
+    rounds, copies_matched, copies_cost = _repair(p, live)
+    matched_bound, cost_bound = copies_matched, copies_cost
+    hull = _Hull(p) if -_outcome(rounds)[0] < copies_matched else None
+    if hull is not None and hull.several_days:
+        matched_bound = min(matched_bound, math.floor(hull.matched(_cover_prices(p, hull))[0]))
+        if -_outcome(rounds)[0] < matched_bound:
+            rounds = _improve(p, rounds, live)
     result = _result(p, rounds, stats, started)
     matched = len(result.proposals)
     cost = sum(pr.cost for pr in result.proposals)
+    if hull is not None:
+        # the copies' cost is the least at their count only: bound the cost at this plan's
+        cost_bound = hull.cost_bound(matched, cost, COST_STEPS)
     matched_gap = 100.0 * (matched_bound - matched) / matched_bound if matched_bound else 0.0
     cost_gap = 100.0 * (cost - cost_bound) / max(1.0, abs(cost_bound)) if matched else 0.0
     tol = 1e-9 * max(1.0, abs(cost_bound))
@@ -647,6 +911,7 @@ def plan_rounds(
         cost_gap_pct=round(max(0.0, cost_gap), 3),
         gap_pct=0.0 if reached else round(max(0.0, matched_gap, cost_gap), 3),
     )
+    stats["total_ms"] = round((time.perf_counter() - started) * 1000, 1)
     return result
 
 
