@@ -96,8 +96,8 @@ INK = "#1a1a1a"
 HALF = 14.0  # half a square's side, in map units (the longer side of a map is 1000)
 TRIANGLE = 19.0  # a triangle's circumradius
 LABEL_SIZE = 26.0
-#: a round's order numbers (①②③) are larger than names: 12 px on a 360 px wide map
-ORDER_SIZE = 34.0
+#: a round's order numbers (①②③) are larger than names: some 14 px on a 360 px wide map
+ORDER_SIZE = 44.0
 #: beyond this many markers, names stay in <title> only (a ward-wide map would be a blur)
 MAX_LABELS = 40
 _SVG_STYLE = "display:block;width:100%;height:auto;max-width:100%"
