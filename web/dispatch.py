@@ -46,7 +46,7 @@ from web import flags
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
-from web.zonemap import MapPair, MapRequest, MapRound, MapVolunteer, zone_map
+from web.zonemap import MapRequest, MapVolunteer, map_lines, visiting_order, zone_map
 
 blp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -174,13 +174,6 @@ def walking_speed(params: Mapping[str, Any] | None) -> float:
     return WALKING_M_PER_MIN
 
 
-def visiting_order(assignment: Assignment) -> tuple[Any, ...]:
-    """Sort key of a volunteer's tasks: the round's order, then the planned start (the
-    window's start where nothing was planned: an override, an older run)."""
-    start = assignment.planned_start or assignment.help_request.window_start
-    return (assignment.round_order is None, assignment.round_order or 0, start, assignment.id)
-
-
 def day_order(assignment: Assignment) -> tuple[Any, ...]:
     """Sort key of a volunteer's tasks of a day, over several runs: when each begins."""
     start = assignment.planned_start or assignment.help_request.window_start
@@ -268,8 +261,7 @@ def _map(
     zone: str | None,
     requests: Sequence[HelpRequest],
     volunteers: Sequence[Volunteer],
-    pairs: Sequence[Assignment] = (),
-    rounds: Sequence[VolunteerTasks] = (),
+    assignments: Sequence[Assignment] = (),
 ) -> Markup:
     """The zone's map: the requests at their residents' points, the volunteers, a line for
     each proposed (dashed) or accepted (solid) pair, and one line through each round."""
@@ -287,29 +279,14 @@ def _map(
         MapVolunteer(id=v.id, label=v.name, lat=v.lat, lon=v.lon, trial=v.status == "trial")
         for v in {v.id: v for v in volunteers}.values()
     ]
-    in_round = {s.assignment.id for tour in rounds for s in tour.stops}
-    lines = [
-        MapPair(request_id=a.help_request_id, volunteer_id=a.volunteer_id, status=a.status)
-        for a in pairs
-        if a.status in ("proposed", "accepted") and a.id not in in_round
-    ]
-    tours = [
-        MapRound(
-            volunteer_id=tour.volunteer.id,
-            request_ids=tuple(s.assignment.help_request_id for s in tour.stops),
-            status="accepted"
-            if all(s.assignment.status == "accepted" for s in tour.stops)
-            else "proposed",
-        )
-        for tour in rounds
-    ]
+    pairs, rounds = map_lines(assignments)
     return zone_map(
         ward=current_app.config["WARD"],
         zone=zone,
         requests=drawn,
         volunteers=people,
-        pairs=lines,
-        rounds=tours,
+        pairs=pairs,
+        rounds=rounds,
     )
 
 
@@ -425,7 +402,6 @@ def run_page(run_id: int) -> Any:
         [a.help_request for a in live] + list(unmatched_requests.values()),
         [volunteers[a.volunteer_id] for a in live],
         live,
-        [card for card in cards if card.is_round],
     )
     stats = match_run.stats or {}
     rounds_count = stats.get("rounds")

@@ -31,6 +31,7 @@ from markupsafe import Markup, escape
 
 from db import InvalidInput
 from matching import zonemap as geo
+from matching.models import Assignment
 from matching.places import nearest_area
 from matching.zone_data import zone_overview
 from points.rules import TOKYO
@@ -84,6 +85,41 @@ class MapRound:
     volunteer_id: int
     request_ids: tuple[int, ...]
     status: Literal["proposed", "accepted"] = "proposed"
+
+
+def visiting_order(assignment: Assignment) -> tuple[Any, ...]:
+    """Sort key of one volunteer's tasks in a run: the round's order, then the planned start
+    (the window's start where nothing was planned: an SC's override, an older run)."""
+    start = assignment.planned_start or assignment.help_request.window_start
+    return (assignment.round_order is None, assignment.round_order or 0, start, assignment.id)
+
+
+def map_lines(assignments: Sequence[Assignment]) -> tuple[list[MapPair], list[MapRound]]:
+    """A run's proposed and accepted assignments as the map draws them: a volunteer with one
+    is a pair, one with several is a round in visiting order (dashed until all accepted)."""
+    mine: dict[int, list[Assignment]] = {}
+    for a in assignments:
+        if a.status in ("proposed", "accepted"):
+            mine.setdefault(a.volunteer_id, []).append(a)
+    pairs: list[MapPair] = []
+    rounds: list[MapRound] = []
+    for volunteer_id, tasks in mine.items():
+        if len(tasks) == 1:
+            (a,) = tasks
+            status = "accepted" if a.status == "accepted" else "proposed"
+            pairs.append(
+                MapPair(request_id=a.help_request_id, volunteer_id=volunteer_id, status=status)
+            )
+            continue
+        tasks.sort(key=visiting_order)
+        rounds.append(
+            MapRound(
+                volunteer_id=volunteer_id,
+                request_ids=tuple(a.help_request_id for a in tasks),
+                status="accepted" if all(a.status == "accepted" for a in tasks) else "proposed",
+            )
+        )
+    return pairs, rounds
 
 
 # --- how it looks (SVG presentation attributes: it draws right without any stylesheet) --------
@@ -481,11 +517,10 @@ def page() -> Any:
         MapVolunteer(id=v.id, label=v.name, lat=v.lat, lon=v.lon, trial=v.status == "trial")
         for v in overview.volunteers
     ]
-    pairs = [
-        MapPair(request_id=a.help_request_id, volunteer_id=a.volunteer_id, status=a.status)
-        for a in overview.pairs
-    ]
-    drawing = zone_map(ward=ward, zone=zone, requests=requests, volunteers=volunteers, pairs=pairs)
+    pairs, rounds = map_lines(overview.pairs)
+    drawing = zone_map(
+        ward=ward, zone=zone, requests=requests, volunteers=volunteers, pairs=pairs, rounds=rounds
+    )
     # the point picker: the point asked about (its nearest 町丁目 is said), else the first
     # request's, else the zone's first 町丁目
     checked = None

@@ -305,3 +305,26 @@ def test_a_withdrawn_task_leaves_the_rest_of_the_round_in_order(session, visitor
     a, c = positions(card, "予定 07:17", "予定 07:52")
     assert a < c and "予定 07:31" not in card
     assert "徒歩 約14分（600 m）" in card  # straight from the first to the third
+
+
+def test_the_zone_s_map_page_draws_the_newest_run_s_round_too(visitor, sc, round_run):
+    run, walker, _, (first, second, third), _ = round_run
+    html = visitor.get("/map/?zone=太子堂").text
+    svg = the_map(html[html.index('<figure class="zonemap"') :])
+    (line,) = list(svg.iter(f"{SVG}polyline"))
+    assert line.get("data-volunteer") == str(walker.id)
+    assert line.get("data-requests") == " ".join(
+        str(a.help_request_id) for a in (first, second, third)
+    )
+
+
+def test_the_board_says_who_takes_several_tasks_a_day(session, visitor, sc, make_volunteer):
+    several, _ = make_volunteer(name="三件 まで子", **north(80))
+    several.max_tasks_per_day = 3
+    make_volunteer(name="一件 だけ男", **north(90))
+    session.flush()
+    html = visitor.get(f"/dispatch/?zone=太子堂&day={DAY.isoformat()}").text
+    mine = html[html.index('class="dispatch-person__name">三件 まで子') :]
+    assert "1日 3件まで" in mine[: mine.index("</li>")]
+    theirs = html[html.index('class="dispatch-person__name">一件 だけ男') :]
+    assert "件まで" not in theirs[: theirs.index("</li>")]
