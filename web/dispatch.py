@@ -11,6 +11,7 @@ committed once by web.database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -202,17 +203,20 @@ class VolunteerTasks:
         return len(self.stops) >= 2
 
 
+@functools.lru_cache(maxsize=512)
+def _chome_near(ward: str, zone: str) -> tuple[Any, ...]:
+    """The 町丁目 a resident of this zone may live in: the zone's (the ward's when the zone is
+    not a 町名 of it)."""
+    return tuple(zonegeo.zone_chome(ward, zone) or zonegeo.zone_chome(ward, None))
+
+
 def chome_of(lat: float, lon: float, zone: str) -> str:
-    """The 町丁目 nearest to a resident's point, among their zone's (the ward's when the zone
-    is not a 町名): what an SC says on the phone."""
-    ward = current_app.config["WARD"]
-    try:
-        candidates = zonegeo.zone_chome(ward, zone) or zonegeo.zone_chome(ward, None)
-    except ValueError:  # pragma: no cover - WARD is checked when the app starts
+    """The 町丁目 nearest to a resident's point among their zone's: what an SC says on the
+    phone. The zone itself when the ward has no 町丁目 to offer."""
+    candidates = _chome_near(current_app.config["WARD"], zone)
+    if not candidates:  # pragma: no cover - every ward has its 町丁目
         return zone
-    if not candidates:  # pragma: no cover
-        return zone
-    return min(candidates, key=lambda c: roughly(c.lat, c.lon, lat, lon)).area_name
+    return str(min(candidates, key=lambda c: roughly(c.lat, c.lon, lat, lon)).area_name)
 
 
 def stops(assignments: Iterable[Assignment], *, speed: Callable[[Assignment], float]) -> list[Stop]:
