@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from werkzeug.routing import IntegerConverter
 
 from db import default_database_url, make_engine
+from matching import dispatch
 
 API_PREFIX = "/api/v1"
 MAX_ID = 2**31 - 1
@@ -65,6 +66,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         ),
         RATELIMIT_STORAGE_URI=os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         RATELIMIT_HEADERS_ENABLED=True,
+        # the ward's walking speed between the tasks of a round (m/min; 67 is 4 km/h)
+        WALKING_M_PER_MIN=os.environ.get("WALKING_M_PER_MIN", "67"),
         MAX_CONTENT_LENGTH=256 * 1024,
         JSON_SORT_KEYS=False,
     )
@@ -74,6 +77,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["DATABASE_URL"] = default_database_url()
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _instance_secret(Path(app.instance_path))
+    # a wrong speed stops the app at start, not the SC's first match run
+    app.config["MATCH_WEIGHTS"] = dispatch.weights_for(app.config["WALKING_M_PER_MIN"])
 
     # every table the app touches must be mapped before the first query
     import access.models  # noqa: F401

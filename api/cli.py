@@ -131,6 +131,7 @@ def seed(
                 seed=seed,
                 n_series=series_,
             )
+            effect = demo_data.rounds_effect(session)
     except DomainError as error:
         raise click.ClickException(error.message) from error
     click.echo(
@@ -138,6 +139,11 @@ def seed(
         f" ({counts['trial']} on trial), {counts['requests']} open requests"
         f" in {counts['zones']} zones; {counts['series']} request series"
         f" ({counts['standing']} with a standing volunteer, {counts['occurrences']} occurrences)."
+    )
+    click.echo(
+        f"A match run over the {effect['open']} open requests would propose"
+        f" {effect['with_rounds']} with rounds ({effect['in_rounds']} volunteers taking two or"
+        f" three on one walk), {effect['without_rounds']} with one task per volunteer."
     )
 
 

@@ -39,7 +39,12 @@ def due() -> None:
 
     cutoff = cutoff_from_settings()
     with _session() as session, session.begin():
-        report = run_due(session, now=dt.datetime.now(dt.UTC), cutoff=cutoff)
+        report = run_due(
+            session,
+            now=dt.datetime.now(dt.UTC),
+            cutoff=cutoff,
+            weights=current_app.config["MATCH_WEIGHTS"],
+        )
     click.echo(
         f"{len(report.unanswered)} proposals unanswered by the cut-off"
         f" ({cutoff.at:%H:%M}, {cutoff.days_before} day(s) before);"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_smorest import Blueprint
 
 from api import get_session
@@ -25,7 +26,12 @@ blp = Blueprint("match_runs", __name__, description="Match runs (optimal dispatc
 )
 def create_match_run(data: dict[str, Any]) -> MatchRun:
     """Propose volunteers for the open requests in zone and window (all when omitted)."""
-    return dispatch.run_match(get_session(), created_by_id=principal().user_id, **data)
+    return dispatch.run_match(
+        get_session(),
+        created_by_id=principal().user_id,
+        weights=current_app.config["MATCH_WEIGHTS"],
+        **data,
+    )
 
 
 @blp.route("/match-runs/<int:match_run_id>")

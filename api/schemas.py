@@ -11,7 +11,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 
 from matching.categories import CODE_PATTERN as CATEGORY_CODE_PATTERN
 from matching.categories import DURATION_RANGE, POINTS_RANGE
-from matching.models import ENDED_REASONS, REQUEST_FLAGS, REQUEST_STATUSES
+from matching.models import ENDED_REASONS, MAX_TASKS_PER_DAY, REQUEST_FLAGS, REQUEST_STATUSES
 from points.point_rules import RULE_RANGES
 
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -296,6 +296,14 @@ class VolunteerCreate(Schema):
         metadata={"description": "default: the 町名 of the address's 町丁目 (or the point's)"},
     )
     max_distance_m = Whole(load_default=1000, validate=validate.Range(50, 10000))
+    max_tasks_per_day = Whole(
+        load_default=1,
+        validate=validate.Range(1, MAX_TASKS_PER_DAY),
+        metadata={
+            "description": "how many tasks they take on one day, done one after another as a"
+            " round (1-5, default 1); tasks already proposed, accepted or done that day count"
+        },
+    )
     skills = _codes("skill codes (see the categories' required_skills)")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -316,6 +324,13 @@ class VolunteerPatch(Schema):
     lon = _lon(required=False)
     zone = fields.String(validate=validate.Length(min=1, max=60))
     max_distance_m = Whole(validate=validate.Range(50, 10000))
+    max_tasks_per_day = Whole(
+        validate=validate.Range(1, MAX_TASKS_PER_DAY),
+        metadata={
+            "description": "how many tasks they take on one day, done one after another as a"
+            " round (1-5); tasks already proposed, accepted or done that day count"
+        },
+    )
     skills = _codes("skill codes")
     availability = _availability()
     contact = fields.String(allow_none=True, validate=validate.Length(max=200))
@@ -330,7 +345,7 @@ class VolunteerPatch(Schema):
             raise ValidationError("Change lat and lon together.", "lat" if "lon" in data else "lon")
 
 
-VOLUNTEER_SELF_FIELDS = frozenset({"availability", "skills", "max_distance_m"})
+VOLUNTEER_SELF_FIELDS = frozenset({"availability", "skills", "max_distance_m", "max_tasks_per_day"})
 
 
 class VolunteerOut(Schema):
@@ -341,6 +356,7 @@ class VolunteerOut(Schema):
     lon = fields.Float()
     zone = fields.String(allow_none=True)
     max_distance_m = fields.Integer()
+    max_tasks_per_day = fields.Integer()
     status = fields.String()
     skills = fields.List(fields.String(), attribute="skill_codes")
     availability = fields.List(fields.Nested(SlotSchema))
@@ -577,6 +593,21 @@ class AssignmentOut(Schema):
             " 180 days, 200 m each by default); cost is their sum"
         },
     )
+    round_order = fields.Integer(
+        allow_none=True,
+        metadata={
+            "description": "its place in the volunteer's round of this run (1 first; a run may"
+            " give a volunteer several tasks of one day, done in this order); null when no run"
+            " planned it (an SC's override)"
+        },
+    )
+    planned_start = LocalDateTime(
+        allow_none=True,
+        metadata={
+            "description": "when the round plans the task to start: inside its window and one"
+            " of the volunteer's slots, after the walk from the previous task (or from home)"
+        },
+    )
     created_at = LocalDateTime()
     accepted_at = LocalDateTime(allow_none=True)
     completed_at = LocalDateTime(allow_none=True)
@@ -657,6 +688,7 @@ UNMATCHED_REASONS = (
     "declined",
     "blocked",
     "busy",
+    "round_full",
     "all_taken",
 )
 
@@ -678,7 +710,20 @@ class MatchRunOut(Schema):
     created_at = LocalDateTime()
     assignments = fields.List(fields.Nested(AssignmentOut))
     unmatched = fields.List(fields.Nested(UnmatchedOut))
-    stats = fields.Method("_stats")
+    stats = fields.Method(
+        "_stats",
+        metadata={
+            "type": "object",
+            "description": "requests, volunteers, matched, unmatched, total_cost, duration_ms;"
+            " proven_optimal (the plan is proven the optimum: most matched, then least cost, then"
+            " least walking), bound_reached (matched and cost equal the bound: the first two"
+            " levels proven), matched_bound and lower_bound (no plan matches more; none matching"
+            " as many costs less), gap_pct (how far from the bound, per cent; 0 when reached),"
+            " matched_gap_pct, cost_gap_pct, total_walking_m (between the tasks of rounds),"
+            " rounds (volunteers given two tasks or more), method_code (0 one task each,"
+            " 1 exact rounds, 2 copies and repair); load_ms, solve_ms, persist_ms",
+        },
+    )
 
     def _stats(self, run: Any) -> dict[str, Any]:
         return {

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -11,11 +11,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db import InvalidInput
+from matching import dispatch, services
 from matching import series as series_service
-from matching import services
 from matching.geography import load_chome, sample_points
 from matching.models import Category, Resident, Volunteer
 from matching.places import metres, zone_of
+from matching.rounds import plan_rounds
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 _SURNAMES = [
@@ -83,6 +84,30 @@ def _availability(rng: np.random.Generator) -> list[dict[str, int]]:
     return [{"weekday": d, "start_min": 7 * 60, "end_min": 18 * 60} for d in days]
 
 
+def _capacity(rng: np.random.Generator, on_trial: bool) -> int:
+    """Most take one task a day; some neighbours take two or three bags out on their own walk
+    (an おためし newcomer starts with one)."""
+    draw = float(rng.random())
+    if on_trial:
+        return 1
+    return 1 if draw < 0.65 else 2 if draw < 0.9 else 3
+
+
+def rounds_effect(session: Session) -> dict[str, int]:
+    """What a match run over every open request would propose now, with rounds and with one
+    task per volunteer (every capacity 1): a dry run, nothing is written."""
+    loaded = dispatch.load_specs(session)
+    with_rounds = plan_rounds(loaded.requests, loaded.volunteers)
+    one_each = [replace(v, capacity_per_day=1) for v in loaded.volunteers]
+    without = plan_rounds(loaded.requests, one_each)
+    return {
+        "open": len(loaded.requests),
+        "with_rounds": len(with_rounds.proposals),
+        "in_rounds": int(with_rounds.stats.get("rounds", 0)),
+        "without_rounds": len(without.proposals),
+    }
+
+
 def _address(rng: np.random.Generator, ward: str, area_name: str) -> str:
     return f"東京都{ward}{area_name}{int(rng.integers(1, 30))}-{int(rng.integers(1, 25))}"
 
@@ -128,6 +153,8 @@ def seed_ward(
         )
 
     lats, lons, idx = sample_points(chomes, n_volunteers, rng, jitter_m=60.0)
+    # capacities from a stream of their own, so the rest of the data is as before rounds
+    capacity_rng = np.random.default_rng(seed + 1)
     volunteers = []
     trial = 0
     this_year = (now or dt.datetime.now(TOKYO)).year
@@ -147,6 +174,7 @@ def seed_ward(
             lon=float(lon),
             zone=zone_of(chomes[i]),
             max_distance_m=int(rng.choice([500, 800, 1000, 1500, 2000])),
+            max_tasks_per_day=_capacity(capacity_rng, on_trial),
             skills=skills,
             availability=_availability(rng),
             status="trial" if on_trial else "active",

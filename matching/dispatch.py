@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from db import Conflict, InvalidInput, NotFound, utcnow
 from matching import flags, followups
-from matching.blocks import NO_SHOW_WINDOW, blocked_requests, no_show_counts
+from matching.blocks import NO_SHOW_WINDOW, TOKYO, blocked_requests, no_show_counts
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
-from matching.engine import plan
 from matching.models import (
     ANSWER_CHANNELS,
     Assignment,
@@ -33,6 +32,7 @@ from matching.models import (
     category_skills,
     volunteer_skills,
 )
+from matching.rounds import plan_rounds
 from matching.services import in_scope
 from points.credits import credit_completed_task
 
@@ -114,6 +114,22 @@ class LoadedVolunteers(NamedTuple):
     declined: frozenset[int]
     #: Requests whose day somebody blocked (matching.blocks).
     blocked: frozenset[int] = frozenset()
+
+
+def weights_for(walking_m_per_min: Any) -> CostWeights:
+    """The cost weights with the ward's walking speed between the tasks of a round, in metres per
+    minute (the setting WALKING_M_PER_MIN, e.g. "67", which is 4 km/h). Raises ValueError with a
+    clear message for anything but a speed an elderly neighbour could walk at (20-150)."""
+    try:
+        speed = float(walking_m_per_min)
+    except (TypeError, ValueError):
+        speed = math.nan
+    if not 20 <= speed <= 150:  # also refuses nan and inf
+        raise ValueError(
+            f"WALKING_M_PER_MIN is the walking speed in metres per minute, from 20 to 150"
+            f" (67 is 4 km/h), not {walking_m_per_min!r}."
+        )
+    return CostWeights(walking_m_per_min=speed)
 
 
 def load_specs(
@@ -206,7 +222,12 @@ def load_volunteers(
     eligible = select(Volunteer.id).where(volunteer_filter).scalar_subquery()
     people = session.execute(
         select(
-            Volunteer.id, Volunteer.lat, Volunteer.lon, Volunteer.max_distance_m, Volunteer.status
+            Volunteer.id,
+            Volunteer.lat,
+            Volunteer.lon,
+            Volunteer.max_distance_m,
+            Volunteer.status,
+            Volunteer.max_tasks_per_day,
         )
         .where(volunteer_filter)
         .order_by(Volunteer.id)
@@ -237,6 +258,9 @@ def load_volunteers(
     recent: dict[int, int] = defaultdict(int)
     completed: dict[int, int] = defaultdict(int)
     busy: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    # tasks held on each local day of these requests: they count against max_tasks_per_day
+    days = {r.window_start.astimezone(TOKYO).date() for r in requests}
+    held: dict[int, dict[dt.date, int]] = defaultdict(lambda: defaultdict(int))
     declined_requests: set[int] = set()
     history = session.execute(
         select(
@@ -267,6 +291,9 @@ def load_volunteers(
                 excluded[vid].add(hid)
                 declined_requests.add(hid)
             continue
+        day = start.astimezone(TOKYO).date()
+        if day in days:
+            held[vid][day] += 1  # proposed, accepted or done that day (a standing task too)
         if status == "completed":
             completed[vid] += 1
             helped[vid].add(resident_id)
@@ -303,8 +330,10 @@ def load_volunteers(
             recent_tasks=recent[vid],
             completed_tasks=completed[vid],
             recent_no_shows=no_shows.get(vid, 0),
+            capacity_per_day=capacity,
+            held_per_day=dict(held[vid]) if vid in held else {},
         )
-        for vid, lat, lon, max_distance, status in people
+        for vid, lat, lon, max_distance, status, capacity in people
     ]
     return LoadedVolunteers(volunteers, frozenset(declined_requests), frozenset(blocked))
 
@@ -339,7 +368,7 @@ def run_match(
         help_request_ids=help_request_ids,
     )
     loaded = time.perf_counter()
-    result = plan(requests, volunteers, weights=weights)
+    result = plan_rounds(requests, volunteers, weights=weights)
     solved = time.perf_counter()
 
     run = MatchRun(
@@ -369,6 +398,8 @@ def run_match(
                     "distance_m": round(float(p.distance_m), 1),
                     "cost": round(float(p.cost), 1),
                     "reasons": {k: round(float(v), 1) for k, v in p.reasons.items()},
+                    "round_order": p.round_order,
+                    "planned_start": p.planned_start,
                     "created_at": now,
                 }
                 for p in result.proposals

@@ -354,6 +354,7 @@ def run() -> Any:
         window_from=window_from,
         window_to=window_to,
         created_by_id=_staff().id,
+        weights=current_app.config["MATCH_WEIGHTS"],
     )
     return redirect(
         url_for("web.dispatch.run_page", run_id=match_run.id, **_scope_args(form)), code=303

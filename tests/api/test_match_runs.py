@@ -203,7 +203,7 @@ def test_a_volunteer_who_accepted_a_task_at_that_time_is_busy(
     api, coordinator, make_help_request, make_resident, make_volunteer
 ):
     make_help_request()
-    _, token = make_volunteer()
+    _, token = make_volunteer(max_tasks_per_day=2)  # room for another task that day
     [proposal] = run(api, coordinator)["assignments"]
     accepted = api.post(f"/api/v1/assignments/{proposal['id']}/accept", token=token)
     assert accepted.status_code == 200

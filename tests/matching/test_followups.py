@@ -12,14 +12,18 @@ from access.models import User
 from db import Conflict, NotFound, utcnow
 from matching import dispatch, followups, services
 from matching.models import TrialFollowup
+from tests.conftest import local
 
 
 @pytest.fixture
 def finish_task(session, make_help_request):
-    """Propose a fresh ゴミ出し request to this volunteer (the only one), accept and complete it."""
+    """Propose a fresh ゴミ出し request to this volunteer (the only one), accept and complete it;
+    each on the next day (a volunteer takes one task a day unless they said more)."""
+    days = iter(range(2, 30))
 
     def finish(volunteer):
-        make_help_request()
+        day = next(days)
+        make_help_request(window_start=local(day, 7), window_end=local(day, 9))
         run = dispatch.run_match(session)
         [assignment] = [a for a in run.assignments if a.volunteer_id == volunteer.id]
         dispatch.accept(session, assignment_id=assignment.id)

@@ -40,7 +40,7 @@ def test_tasks_dispatched_and_completed_earn_a_voucher_that_a_shop_redeems(
     session, make_resident, make_volunteer, make_help_request, make_shop
 ):
     resident = make_resident()
-    v, _ = make_volunteer()
+    v, _ = make_volunteer(max_tasks_per_day=2)  # two 買い物 a day
     starts = [tokyo(2026, 10, day, hour) for day in (5, 6, 7) for hour in (9, 13)][:5]
     done = [matched_and_done(session, make_help_request, resident, v.id, s) for s in starts]
 
@@ -78,7 +78,7 @@ def test_the_daily_cap_holds_for_tasks_completed_through_dispatch(
     session, make_resident, make_volunteer, make_help_request
 ):
     resident = make_resident()
-    v, _ = make_volunteer()
+    v, _ = make_volunteer(max_tasks_per_day=3)  # three 買い物 on one day
     for hour in (8, 11, 14):
         matched_and_done(session, make_help_request, resident, v.id, tokyo(2026, 10, 5, hour))
     history = balances.history(session, volunteer_id=v.id, page=1, page_size=10)["items"]

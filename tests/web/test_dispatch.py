@@ -236,7 +236,7 @@ def test_an_action_on_a_changed_proposal_says_so(visitor, sc, ward, session):
 def test_the_sheet_shows_addresses_of_accepted_tasks_only_in_time_order(
     visitor, sc, session, make_volunteer, make_resident, make_help_request
 ):
-    helper, _ = make_volunteer(name="印刷 花子")
+    helper, _ = make_volunteer(name="印刷 花子", max_tasks_per_day=2)
     later = make_help_request(
         resident=make_resident(name="午後の 人", address="東京都世田谷区太子堂2-2-2"),
         category="shopping",

@@ -41,11 +41,13 @@ HERE = {"lat": 35.7530, "lon": 139.7370, "zone": "王子本町1丁目"}
 
 
 def make_helper(session: Session, **params: Any) -> tuple[Volunteer, str]:
-    """A registered volunteer at HERE, free all week, who can do every task."""
+    """A registered volunteer at HERE, free all week, who can do every task, two a day (as
+    earn_points has them do)."""
     params = {
         "name": "佐藤 一郎",
         "birth_year": 1950,
         "max_distance_m": 1000,
+        "max_tasks_per_day": 2,
         "skills": ["garbage", "shopping", "ladder"],
         "availability": ALL_WEEK,
         **HERE,
