@@ -16,6 +16,7 @@ import pytest
 from matching.models import Assignment, MatchRun
 from tests.conftest import local
 from tests.matching.test_dispatch_history import north
+from tests.web.conftest import csrf_token
 from tests.web.test_zone_map import SVG, the_map, translate
 from web.zonemap import MapRequest, MapRound, MapVolunteer, zone_map
 
@@ -328,3 +329,34 @@ def test_the_board_says_who_takes_several_tasks_a_day(session, visitor, sc, make
     assert "1日 3件まで" in mine[: mine.index("</li>")]
     theirs = html[html.index('class="dispatch-person__name">一件 だけ男') :]
     assert "件まで" not in theirs[: theirs.index("</li>")]
+
+
+def test_a_real_run_shows_the_round_it_planned_and_the_request_that_did_not_fit(
+    session, visitor, sc, make_volunteer, make_resident, make_help_request
+):
+    walker, _ = make_volunteer(name="二件 まで子", contact="090-5555-0003", **north(0))
+    walker.max_tasks_per_day = 2
+    for name, metres in (("北 一", 150), ("北 二", 350), ("北 三", 550)):
+        make_help_request(resident=make_resident(name=name, **north(metres)))
+    session.flush()
+    board = f"/dispatch/?zone=太子堂&day={DAY.isoformat()}"
+    page = visitor.get(board)
+    response = visitor.client.post(
+        "/dispatch/runs",
+        data={"zone": "太子堂", "day": DAY.isoformat(), "csrf_token": csrf_token(page.text)},
+    )
+    assert response.status_code == 303
+    html = visitor.get(response.headers["Location"]).text
+    card = html[html.index(f'id="round-{walker.id}"') :]
+    card = card[: card.index("</ol>")]
+    times = re.findall(r"予定 (\d\d:\d\d)", card)
+    assert len(times) == 2 and times == sorted(times)
+    assert "家から" in card and "前の場所から" in card
+    assert "最適であることを確認済み" in html or "下限との差" in html
+    assert re.search(r"複数の依頼をまわる</span><span class=\"numbers__value\">1<small>", html)
+    unmatched = html[html.index("提案できなかった依頼") :]
+    assert "その日に引き受けられる数に達しているか" in unmatched
+    svg = the_map(html[html.index('<figure class="zonemap"') :])
+    (line,) = list(svg.iter(f"{SVG}polyline"))
+    assert line.get("data-volunteer") == str(walker.id)
+    assert len(line.get("points").split()) == 3
