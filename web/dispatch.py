@@ -30,6 +30,7 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
@@ -396,7 +397,11 @@ def run_page(run_id: int) -> Any:
     unmatched_ids = [u["help_request_id"] for u in match_run.unmatched]
     unmatched_requests = {
         r.id: r
-        for r in session.scalars(select(HelpRequest).where(HelpRequest.id.in_(unmatched_ids)))
+        for r in session.scalars(
+            select(HelpRequest)
+            .where(HelpRequest.id.in_(unmatched_ids))
+            .options(selectinload(HelpRequest.resident), selectinload(HelpRequest.category))
+        )
     }
     live = [a for a in assignments if a.status in LIVE_ASSIGNMENT_STATUSES]
     ended = [a for a in assignments if a not in live]
