@@ -11,8 +11,10 @@ committed once by web.database.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -28,20 +30,25 @@ from flask import (
 )
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import Optional, ValidationError
 
 from access.models import User
 from db import Conflict, InvalidInput, utcnow
 from matching import alternatives, board, dispatch, services
+from matching import zonemap as zonegeo
+from matching.cost import haversine_m
+from matching.domain import CostWeights
 from matching.models import LIVE_ASSIGNMENT_STATUSES, Assignment, HelpRequest, Volunteer
+from matching.places import metres as roughly
 from points.models import Entry, Transfer
 from web import dispatch_text as text
 from web import flags
 from web.auth import current_staff, staff_required
 from web.database import get_session
 from web.forms import Form, max_length, required
-from web.zonemap import MapPair, MapRequest, MapVolunteer, zone_map
+from web.zonemap import MapRequest, MapVolunteer, map_lines, visiting_order, zone_map
 
 blp = Blueprint("dispatch", __name__, url_prefix="/dispatch")
 
@@ -155,14 +162,114 @@ def _scope_args(form: ScopeForm) -> dict[str, str]:
     }
 
 
+# --- rounds: a volunteer's tasks in visiting order -----------------------------------------
+
+WALKING_M_PER_MIN = CostWeights().walking_m_per_min
+
+
+def walking_speed(params: Mapping[str, Any] | None) -> float:
+    """The walking speed (m/min) a run planned with (params["weights"]), else the default."""
+    weights = (params or {}).get("weights") or {}
+    speed = weights.get("walking_m_per_min") if isinstance(weights, Mapping) else None
+    if isinstance(speed, int | float) and not isinstance(speed, bool) and speed > 0:
+        return float(speed)
+    return WALKING_M_PER_MIN
+
+
+def day_order(assignment: Assignment) -> tuple[Any, ...]:
+    """Sort key of a volunteer's tasks of a day, over several runs: when each begins."""
+    start = assignment.planned_start or assignment.help_request.window_start
+    return (start, assignment.round_order or 0, assignment.id)
+
+
+@dataclass(frozen=True)
+class Stop:
+    """One task of a volunteer's list, and the walk to it: from home for the first (the
+    pair's distance), from the previous resident for the others."""
+
+    assignment: Assignment
+    number: int  # 1, 2, 3 in the order shown
+    walk_m: float
+    walk: str  # 「徒歩 約5分（320 m）」
+    chome: str  # the resident's 町丁目 (太子堂四丁目), or their zone
+
+
+@dataclass(frozen=True)
+class VolunteerTasks:
+    volunteer: Volunteer
+    stops: list[Stop]
+
+    @property
+    def is_round(self) -> bool:
+        return len(self.stops) >= 2
+
+
+@functools.lru_cache(maxsize=512)
+def _chome_near(ward: str, zone: str) -> tuple[Any, ...]:
+    """The 町丁目 a resident of this zone may live in: the zone's (the ward's when the zone is
+    not a 町名 of it)."""
+    return tuple(zonegeo.zone_chome(ward, zone) or zonegeo.zone_chome(ward, None))
+
+
+def chome_of(lat: float, lon: float, zone: str) -> str:
+    """The 町丁目 nearest to a resident's point among their zone's: what an SC says on the
+    phone. The zone itself when the ward has no 町丁目 to offer."""
+    candidates = _chome_near(current_app.config["WARD"], zone)
+    if not candidates:  # pragma: no cover - every ward has its 町丁目
+        return zone
+    return str(min(candidates, key=lambda c: roughly(c.lat, c.lon, lat, lon)).area_name)
+
+
+def stops(assignments: Iterable[Assignment], *, speed: Callable[[Assignment], float]) -> list[Stop]:
+    """A volunteer's tasks (already in order) with the walk to each: the first from home."""
+    found: list[Stop] = []
+    previous: HelpRequest | None = None
+    for number, a in enumerate(assignments, start=1):
+        r = a.help_request
+        if previous is None:
+            walked = a.distance_m
+        else:
+            # the planner's distance: haversine between the two residents
+            here, there = previous.resident, r.resident
+            walked = float(haversine_m(here.lat, here.lon, there.lat, there.lon))
+        found.append(
+            Stop(
+                assignment=a,
+                number=number,
+                walk_m=walked,
+                walk=text.walk(walked, speed(a)),
+                chome=chome_of(r.resident.lat, r.resident.lon, r.resident.zone),
+            )
+        )
+        previous = r
+    return found
+
+
+def by_volunteer(
+    assignments: Sequence[Assignment],
+    volunteers: Mapping[int, Volunteer],
+    *,
+    order: Callable[[Assignment], tuple[Any, ...]],
+    speed: Callable[[Assignment], float],
+) -> list[VolunteerTasks]:
+    """Each volunteer's tasks in order, volunteers in the order of their first task given."""
+    grouped: dict[int, list[Assignment]] = {}
+    for a in assignments:
+        grouped.setdefault(a.volunteer_id, []).append(a)
+    return [
+        VolunteerTasks(volunteers[v], stops(sorted(tasks, key=order), speed=speed))
+        for v, tasks in grouped.items()
+    ]
+
+
 def _map(
     zone: str | None,
     requests: Sequence[HelpRequest],
     volunteers: Sequence[Volunteer],
-    pairs: Sequence[Assignment] = (),
+    assignments: Sequence[Assignment] = (),
 ) -> Markup:
-    """The zone's map: the requests at their residents' points, the volunteers, and a line for
-    each proposed (dashed) or accepted (solid) pair."""
+    """The zone's map: the requests at their residents' points, the volunteers, a line for
+    each proposed (dashed) or accepted (solid) pair, and one line through each round."""
     drawn = [
         MapRequest(
             id=r.id,
@@ -177,13 +284,14 @@ def _map(
         MapVolunteer(id=v.id, label=v.name, lat=v.lat, lon=v.lon, trial=v.status == "trial")
         for v in {v.id: v for v in volunteers}.values()
     ]
-    lines = [
-        MapPair(request_id=a.help_request_id, volunteer_id=a.volunteer_id, status=a.status)
-        for a in pairs
-        if a.status in ("proposed", "accepted")
-    ]
+    pairs, rounds = map_lines(assignments)
     return zone_map(
-        ward=current_app.config["WARD"], zone=zone, requests=drawn, volunteers=people, pairs=lines
+        ward=current_app.config["WARD"],
+        zone=zone,
+        requests=drawn,
+        volunteers=people,
+        pairs=pairs,
+        rounds=rounds,
     )
 
 
@@ -289,16 +397,26 @@ def run_page(run_id: int) -> Any:
     unmatched_ids = [u["help_request_id"] for u in match_run.unmatched]
     unmatched_requests = {
         r.id: r
-        for r in session.scalars(select(HelpRequest).where(HelpRequest.id.in_(unmatched_ids)))
+        for r in session.scalars(
+            select(HelpRequest)
+            .where(HelpRequest.id.in_(unmatched_ids))
+            .options(selectinload(HelpRequest.resident), selectinload(HelpRequest.category))
+        )
     }
     live = [a for a in assignments if a.status in LIVE_ASSIGNMENT_STATUSES]
     ended = [a for a in assignments if a not in live]
+    speed = walking_speed(match_run.params)
+    cards = by_volunteer(live, volunteers, order=visiting_order, speed=lambda _a: speed)
     drawing = _map(
         match_run.zone,
         [a.help_request for a in live] + list(unmatched_requests.values()),
         [volunteers[a.volunteer_id] for a in live],
         live,
     )
+    stats = match_run.stats or {}
+    rounds_count = stats.get("rounds")
+    if not isinstance(rounds_count, int) or isinstance(rounds_count, bool):
+        rounds_count = sum(1 for card in cards if card.is_round)
     runner = session.get(User, match_run.created_by_id) if match_run.created_by_id else None
     return render_template(
         "dispatch_run.html",
@@ -306,6 +424,9 @@ def run_page(run_id: int) -> Any:
         run=match_run,
         ran_by=text.ran_by(match_run.params, runner.name if runner else None),
         live=live,
+        cards=cards,
+        rounds_count=rounds_count,
+        optimality=text.optimality(stats),
         ended=ended,
         drawing=drawing,
         volunteers=volunteers,
@@ -419,20 +540,69 @@ def override(assignment_id: int) -> Any:
     return _back_to_run(assignment)
 
 
+def _speed_of(assignment: Assignment) -> float:
+    run = assignment.match_run
+    return walking_speed(run.params if run is not None else None)
+
+
 @blp.get("/sheet/<int:volunteer_id>/<day>")
 @staff_required("coordinator")
 def sheet(volunteer_id: int, day: str) -> Any:
+    """One volunteer's tasks of a day, in the order they go round, with planned starts."""
     date = parse_date(day)
     if date is None:
         abort(404)
     session = get_session()
     volunteer = services.get_volunteer(session, volunteer_id=volunteer_id)
+    tasks = board.tasks_of_day(session, volunteer_id=volunteer_id, day=date)
     return render_template(
         "dispatch_sheet.html",
         staff=_staff(),
-        volunteer=volunteer,
+        title=f"{volunteer.name} さんの予定表",
         day=date,
-        tasks=board.tasks_of_day(session, volunteer_id=volunteer_id, day=date),
+        groups=[VolunteerTasks(volunteer, stops(sorted(tasks, key=day_order), speed=_speed_of))],
+        text=text,
+    )
+
+
+@blp.get("/runs/<int:run_id>/sheet")
+@staff_required("coordinator")
+def run_sheet(run_id: int) -> Any:
+    """Every volunteer of a run on one printout (a page each): their live tasks of the run in
+    the order they go round."""
+    session = get_session()
+    match_run = dispatch.get_match_run(session, match_run_id=run_id)
+    live = list(
+        session.scalars(
+            dispatch.assignment_query()
+            .where(
+                Assignment.match_run_id == run_id,
+                Assignment.status.in_(("proposed", "accepted")),
+            )
+            .order_by(None)
+            .order_by(Assignment.id)
+        )
+    )
+    volunteers = {
+        v.id: v
+        for v in session.scalars(
+            select(Volunteer).where(Volunteer.id.in_({a.volunteer_id for a in live}))
+        )
+    }
+    speed = walking_speed(match_run.params)
+    groups = by_volunteer(live, volunteers, order=visiting_order, speed=lambda _a: speed)
+    day = (
+        min(text.local(a.planned_start or a.help_request.window_start).date() for a in live)
+        if live
+        else text.local(match_run.window_from or match_run.created_at).date()
+    )
+    return render_template(
+        "dispatch_sheet.html",
+        staff=_staff(),
+        title="この実行の予定表（担い手ごと）",
+        day=day,
+        groups=groups,
+        per_volunteer=True,
         text=text,
     )
 

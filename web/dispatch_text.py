@@ -4,6 +4,7 @@ times in Tokyo time. The matching core keeps its codes; Japanese for people live
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -24,6 +25,7 @@ UNMATCHED = {
     "busy": "近くの担い手は同じ時間に別の活動が入っている",
     "blocked": "近くの担い手はこの日を「活動できない日」にしている",
     "all_taken": "条件に合う担い手は、ほかの依頼に割り当て済み",
+    "round_full": "近くの担い手は、その日に引き受けられる数に達しているか、まわる順に組み込めない",
 }
 
 #: each term of a pair's cost (metres-equivalent): what it means for the SC
@@ -94,6 +96,32 @@ def window(start: dt.datetime, end: dt.datetime) -> str:
         return f"{day_label(a.date())}終日"
     tail = f"{b:%H:%M}" if a.date() == b.date() else when(end)
     return f"{when(start)}〜{tail}"
+
+
+def clock(moment: dt.datetime) -> str:
+    """「07:17」: a moment's hour and minute in Tokyo time."""
+    return f"{local(moment):%H:%M}"
+
+
+def walk(metres_: float, per_minute: float) -> str:
+    """「徒歩 約5分（320 m）」: a walk at the ward's speed, minutes rounded up as the planner
+    does."""
+    return f"徒歩 約{math.ceil(metres_ / per_minute)}分（{metres(metres_)}）"
+
+
+def optimality(stats: Mapping[str, Any] | None) -> str | None:
+    """What a run's result is worth: 「最適であることを確認済み」 when proven, else the gap to
+    the bound and the bound on the number matched; None for a run that recorded neither (runs
+    made before rounds)."""
+    stats = stats or {}
+    if stats.get("proven_optimal"):
+        return "最適であることを確認済み"
+    gap = stats.get("gap_pct")
+    if not isinstance(gap, int | float) or isinstance(gap, bool):
+        return None
+    bound = stats.get("matched_bound")
+    tail = f"（件数の上限 {int(bound)} 件）" if isinstance(bound, int | float) else ""
+    return f"下限との差 {gap:.1f} %{tail}"
 
 
 def minutes(total: int) -> str:

@@ -6,7 +6,9 @@ Two functions for other screens to embed (each returns Markup to put in a templa
 - ``zone_map(ward=…, zone=…, requests=[MapRequest…], volunteers=[MapVolunteer…],
   pairs=[MapPair…])``: the ward outline, the zone's 町丁目 points (faint, named in <title>),
   requests as squares and volunteers as triangles (hollow while on trial), a dashed line for
-  each proposed pair and a solid one for each accepted pair, a legend in Japanese. Fitted to the
+  each proposed pair and a solid one for each accepted pair, one line per round
+  (``rounds=[MapRound…]``: home → 1st task → 2nd task …, its stops numbered ①②③), a legend in
+  Japanese. Fitted to the
   zone's 町丁目 and the markers (the whole ward when zone is None); 100% wide, any screen.
 - ``point_picker(ward=…, lat=…, lon=…)``: the ~1.5 km around a point with its 町丁目, and two
   hidden inputs (``lat``, ``lon``) inside the caller's <form>. ``static/zonemap.js`` lets a
@@ -29,6 +31,7 @@ from markupsafe import Markup, escape
 
 from db import InvalidInput
 from matching import zonemap as geo
+from matching.models import Assignment
 from matching.places import nearest_area
 from matching.zone_data import zone_overview
 from points.rules import TOKYO
@@ -74,6 +77,51 @@ class MapPair:
     status: Literal["proposed", "accepted"] = "proposed"
 
 
+@dataclass(frozen=True)
+class MapRound:
+    """A volunteer's round: one line from their home through the requests in visiting order,
+    dashed while any of its tasks is proposed, solid once all are accepted."""
+
+    volunteer_id: int
+    request_ids: tuple[int, ...]
+    status: Literal["proposed", "accepted"] = "proposed"
+
+
+def visiting_order(assignment: Assignment) -> tuple[Any, ...]:
+    """Sort key of one volunteer's tasks in a run: the round's order, then the planned start
+    (the window's start where nothing was planned: an SC's override, an older run)."""
+    start = assignment.planned_start or assignment.help_request.window_start
+    return (assignment.round_order is None, assignment.round_order or 0, start, assignment.id)
+
+
+def map_lines(assignments: Sequence[Assignment]) -> tuple[list[MapPair], list[MapRound]]:
+    """A run's proposed and accepted assignments as the map draws them: a volunteer with one
+    is a pair, one with several is a round in visiting order (dashed until all accepted)."""
+    mine: dict[int, list[Assignment]] = {}
+    for a in assignments:
+        if a.status in ("proposed", "accepted"):
+            mine.setdefault(a.volunteer_id, []).append(a)
+    pairs: list[MapPair] = []
+    rounds: list[MapRound] = []
+    for volunteer_id, tasks in mine.items():
+        if len(tasks) == 1:
+            (a,) = tasks
+            status = "accepted" if a.status == "accepted" else "proposed"
+            pairs.append(
+                MapPair(request_id=a.help_request_id, volunteer_id=volunteer_id, status=status)
+            )
+            continue
+        tasks.sort(key=visiting_order)
+        rounds.append(
+            MapRound(
+                volunteer_id=volunteer_id,
+                request_ids=tuple(a.help_request_id for a in tasks),
+                status="accepted" if all(a.status == "accepted" for a in tasks) else "proposed",
+            )
+        )
+    return pairs, rounds
+
+
 # --- how it looks (SVG presentation attributes: it draws right without any stylesheet) --------
 
 REQUEST_FILL = "#c2410c"  # orange-red square
@@ -84,6 +132,8 @@ INK = "#1a1a1a"
 HALF = 14.0  # half a square's side, in map units (the longer side of a map is 1000)
 TRIANGLE = 19.0  # a triangle's circumradius
 LABEL_SIZE = 26.0
+#: a round's order numbers (①②③) are larger than names: some 14 px on a 360 px wide map
+ORDER_SIZE = 44.0
 #: beyond this many markers, names stay in <title> only (a ward-wide map would be a blur)
 MAX_LABELS = 40
 _SVG_STYLE = "display:block;width:100%;height:auto;max-width:100%"
@@ -141,6 +191,11 @@ def _label(
     )
 
 
+def order_mark(n: int) -> str:
+    """「①」 for 1 … 「⑳」 for 20 (a round has at most 5 tasks), 「(21)」 beyond."""
+    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
+
+
 def _icon(shape: str, view: str = "-20 -20 40 40") -> str:
     return (
         f'<svg width="28" height="28" viewBox="{view}" aria-hidden="true" focusable="false" '
@@ -148,7 +203,7 @@ def _icon(shape: str, view: str = "-20 -20 40 40") -> str:
     )
 
 
-def _legend(trial: bool) -> str:
+def _legend(trial: bool, rounds: bool = False) -> str:
     items = [
         (_icon(_square()), "依頼（住民の場所）"),
         (_icon(_triangle(False)), "ボランティア"),
@@ -158,8 +213,18 @@ def _legend(trial: bool) -> str:
     items += [
         (_icon(f'<line x1="-20" y1="0" x2="20" y2="0" {_line_attrs("proposed", 4)}/>'), "提案中"),
         (_icon(f'<line x1="-20" y1="0" x2="20" y2="0" {_line_attrs("accepted", 4)}/>'), "決まり"),
-        (_icon('<circle r="5" fill="#6b6b6b" fill-opacity="0.6"/>'), "町丁目の代表点"),
     ]
+    if rounds:
+        items.append(
+            (
+                _icon(
+                    f'<polyline points="-18,12 -4,-10 16,4" fill="none" '
+                    f"{_line_attrs('proposed', 4)}/>"
+                ),
+                "まわる順：家から①②③の順に歩く（複数の依頼をまわる方）",
+            )
+        )
+    items.append((_icon('<circle r="5" fill="#6b6b6b" fill-opacity="0.6"/>'), "町丁目の代表点"))
     return (
         '<ul class="zonemap__legend" style="list-style:none;margin:0.5rem 0 0;padding:0;'
         'display:flex;flex-wrap:wrap;gap:0.25rem 1.25rem">'
@@ -198,6 +263,7 @@ def zone_map(
     requests: Sequence[MapRequest] = (),
     volunteers: Sequence[MapVolunteer] = (),
     pairs: Sequence[MapPair] = (),
+    rounds: Sequence[MapRound] = (),
     dom_id: str = "zonemap",
 ) -> Markup:
     """A <figure> with the zone's map (SVG) and its legend; see the module's docstring.
@@ -205,8 +271,9 @@ def zone_map(
     ward: one of the 23 (世田谷区 or 13112); zone: a 町名 of it (太子堂), or None for the whole
     ward. A zone with no 町丁目 of that name (a 日常生活圏域 named otherwise) is fitted to the
     markers. dom_id: the figure's id, and the prefix of the ids inside (two maps on one page
-    need two). Raises ValueError for a ward that is not one of the 23 or a pair whose request
-    or volunteer is not on the map."""
+    need two). A volunteer with a round should have no pair as well (the round replaces their
+    lines). Raises ValueError for a ward that is not one of the 23, or a pair or a round whose
+    request or volunteer is not on the map."""
     outline = geo.ward_outline(ward)
     chome = geo.zone_chome(ward, zone)
     markers = [(r.lat, r.lon) for r in requests] + [(v.lat, v.lon) for v in volunteers]
@@ -219,6 +286,11 @@ def zone_map(
     for pair in pairs:
         if pair.request_id not in at_request or pair.volunteer_id not in at_volunteer:
             raise ValueError(f"{pair} joins a request or a volunteer that is not on the map")
+    for tour in rounds:
+        if tour.volunteer_id not in at_volunteer or any(
+            r not in at_request for r in tour.request_ids
+        ):
+            raise ValueError(f"{tour} joins a request or a volunteer that is not on the map")
     labels = len(requests) + len(volunteers) <= MAX_LABELS
     # a whole ward is some 5 to 10 km across: its marks are smaller, or they would cover it
     mark = 1.0 if zone is not None else 0.55
@@ -228,7 +300,13 @@ def zone_map(
     desc = (
         f"依頼 {len(requests)}件（四角）、ボランティア {len(volunteers)}人（三角）、"
         f"提案中の組み合わせ {len(pairs) - accepted}組（点線）、"
-        f"決まった組み合わせ {accepted}組（実線）。灰色の点は町丁目の代表点です。"
+        f"決まった組み合わせ {accepted}組（実線）。"
+        + (
+            f"複数の依頼をまわる方 {len(rounds)}人：家から①②③の順に一本の線でつないでいます。"
+            if rounds
+            else ""
+        )
+        + "灰色の点は町丁目の代表点です。"
     )
     ident = escape(dom_id)
     parts = [
@@ -254,6 +332,8 @@ def zone_map(
             f'data-volunteer="{pair.volunteer_id}" data-status="{pair.status}">'
             f"<title>{what}</title></line>"
         )
+    for tour in rounds:
+        parts.append(_round_line(tour, at_volunteer, at_request, mark))
     parts.append('</g><g class="zonemap__requests">')
     for r in requests:
         x, y = at_request[r.id]
@@ -284,10 +364,50 @@ def zone_map(
             dx = -TRIANGLE if x > right else TRIANGLE
             parts.append(_label(x + dx, y + TRIANGLE + 6, v.label, end=x > right))
         parts.append("</g>")
+    if rounds:
+        # the order numbers are drawn even on a crowded map: they are what a round means
+        parts.append('<g class="zonemap__order" aria-hidden="true">')
+        for tour in rounds:
+            for n, request_id in enumerate(tour.request_ids, start=1):
+                x, y = at_request[request_id]
+                parts.append(_order_label(x - (HALF + 4) * mark, y - (HALF + 2) * mark, n, mark))
+        parts.append("</g>")
     parts.append("</svg>")
-    parts.append(_legend(any(v.trial for v in volunteers)))
+    parts.append(_legend(any(v.trial for v in volunteers), rounds=bool(rounds)))
     parts.append("</figure>")
     return Markup("".join(parts))  # noqa: S704 - every text in it went through escape()
+
+
+def _round_line(
+    tour: MapRound,
+    at_volunteer: dict[int, tuple[float, float]],
+    at_request: dict[int, tuple[float, float]],
+    mark: float,
+) -> str:
+    """One polyline: the volunteer's home, then each request in visiting order."""
+    stops = [at_volunteer[tour.volunteer_id]] + [at_request[r] for r in tour.request_ids]
+    points = " ".join(f"{_n(x)},{_n(y)}" for x, y in stops)
+    what = "決まり" if tour.status == "accepted" else "提案中"
+    order = "→".join(f"{order_mark(n)}依頼{r}" for n, r in enumerate(tour.request_ids, start=1))
+    return (
+        f'<polyline class="zonemap__round" points="{points}" fill="none" '
+        f'stroke-linejoin="round" {_line_attrs(tour.status, 5.0 * mark)} '
+        f'data-volunteer="{tour.volunteer_id}" '
+        f'data-requests="{" ".join(str(r) for r in tour.request_ids)}" '
+        f'data-status="{tour.status}"><title>{escape(f"まわる順（{what}）：家→{order}")}</title>'
+        "</polyline>"
+    )
+
+
+def _order_label(x: float, y: float, n: int, mark: float) -> str:
+    """A stop's number (①) above and left of its square, bold and white-haloed."""
+    size = ORDER_SIZE * max(mark, 0.75)
+    return (
+        f'<text class="zonemap__order-number" x="{_n(x)}" y="{_n(y)}" text-anchor="end" '
+        f'font-size="{_n(size)}" font-weight="bold" fill="{INK}" stroke="#ffffff" '
+        f'stroke-width="{_n(size / 4)}" paint-order="stroke" stroke-linejoin="round">'
+        f"{order_mark(n)}</text>"
+    )
 
 
 def point_picker(
@@ -397,11 +517,10 @@ def page() -> Any:
         MapVolunteer(id=v.id, label=v.name, lat=v.lat, lon=v.lon, trial=v.status == "trial")
         for v in overview.volunteers
     ]
-    pairs = [
-        MapPair(request_id=a.help_request_id, volunteer_id=a.volunteer_id, status=a.status)
-        for a in overview.pairs
-    ]
-    drawing = zone_map(ward=ward, zone=zone, requests=requests, volunteers=volunteers, pairs=pairs)
+    pairs, rounds = map_lines(overview.pairs)
+    drawing = zone_map(
+        ward=ward, zone=zone, requests=requests, volunteers=volunteers, pairs=pairs, rounds=rounds
+    )
     # the point picker: the point asked about (its nearest 町丁目 is said), else the first
     # request's, else the zone's first 町丁目
     checked = None

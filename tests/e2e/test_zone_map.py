@@ -26,6 +26,8 @@ class Demo:
     sc: str
     pairs: int
     accepted: int
+    #: volunteers with several proposals in the run: one line through their round each
+    rounds: int = 0
 
 
 @pytest.fixture(scope="module")
@@ -46,9 +48,13 @@ def demo(live: LiveServer) -> Demo:
         zone = next(z for z, _ in zones.most_common() if z != "太子堂")
         run = dispatch.run_match(session, zone=zone)
         assert run.assignments, "the busiest zone has a proposal"
-        dispatch.accept(session, assignment_id=run.assignments[0].id)
+        per_volunteer = Counter(a.volunteer_id for a in run.assignments)
+        # accept a one-task volunteer's proposal: its line turns solid
+        single = next(a for a in run.assignments if per_volunteer[a.volunteer_id] == 1)
+        dispatch.accept(session, assignment_id=single.id)
+        rounds = sum(1 for n in per_volunteer.values() if n >= 2)
         pairs = len(run.assignments)
-    return Demo(zone=zone, sc=live.make_staff().name, pairs=pairs, accepted=1)
+    return Demo(zone=zone, sc=live.make_staff().name, pairs=pairs, accepted=1, rounds=rounds)
 
 
 def open_map(page: Page, live: LiveServer, demo: Demo) -> None:
@@ -70,8 +76,12 @@ def test_an_sc_sees_the_zone_s_requests_volunteers_and_pairs_on_the_map(
     assert requests.count() == listed.count() > 0
     assert volunteers.count() == page.locator("#zonemap-volunteers + ul > li").count() > 0
     expect(page.locator("#zonemap line[data-status=accepted]")).to_have_count(demo.accepted)
+    # a volunteer with one task has a line; one with several, one line through their round
+    rounds = page.locator("#zonemap polyline.zonemap__round")
+    expect(rounds).to_have_count(demo.rounds)
+    in_rounds = sum(len((r.get_attribute("data-requests") or "").split()) for r in rounds.all())
     expect(page.locator("#zonemap line[data-status=proposed]")).to_have_count(
-        demo.pairs - demo.accepted
+        demo.pairs - demo.accepted - in_rounds
     )
     # everything drawn is inside the map's box as the browser lays it out
     box = the_map.bounding_box()
