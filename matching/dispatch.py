@@ -199,7 +199,10 @@ def load_volunteers(
     Returns them, the requests somebody declined (or left unanswered by the cut-off, or did not
     show for) and those somebody blocked the day of. A volunteer's declines, unanswered
     proposals and no-shows of these requests, those that overlap a task they already hold and
-    those on a day they blocked (matching.blocks) become their exclusions.
+    those on a day they blocked (matching.blocks) become their exclusions. Each volunteer's
+    max_tasks_per_day comes with the tasks they hold on each Tokyo day of these requests
+    (proposed, accepted or completed; a standing occurrence too): plan_rounds gives them only
+    the room left.
     """
     timely = [
         r for r in requests if r.window_end - r.window_start >= dt.timedelta(minutes=r.duration_min)
