@@ -8,7 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict
 from typing import Any, NamedTuple
@@ -22,6 +22,7 @@ from matching.blocks import NO_SHOW_WINDOW, TOKYO, blocked_requests, no_show_cou
 from matching.domain import CostWeights, RequestSpec, Slot, Unmatched, VolunteerSpec
 from matching.models import (
     ANSWER_CHANNELS,
+    LIVE_ASSIGNMENT_STATUSES,
     Assignment,
     AvailabilitySlot,
     Category,
@@ -130,6 +131,22 @@ def weights_for(walking_m_per_min: Any) -> CostWeights:
             f" (67 is 4 km/h), not {walking_m_per_min!r}."
         )
     return CostWeights(walking_m_per_min=speed)
+
+
+def held_per_day(session: Session, *, volunteer_id: int, since: dt.date) -> dict[dt.date, int]:
+    """The tasks a volunteer holds on each Tokyo day from `since` on (proposed, accepted or
+    completed, a standing occurrence too, by the day its window starts): what
+    max_tasks_per_day is counted against, as load_volunteers counts it for a run."""
+    starts = session.scalars(
+        select(HelpRequest.window_start)
+        .join(Assignment, Assignment.help_request_id == HelpRequest.id)
+        .where(
+            Assignment.volunteer_id == volunteer_id,
+            Assignment.status.in_(LIVE_ASSIGNMENT_STATUSES),
+            HelpRequest.window_start >= dt.datetime.combine(since, dt.time(), TOKYO),
+        )
+    )
+    return dict(Counter(start.astimezone(TOKYO).date() for start in starts))
 
 
 def load_specs(

@@ -98,6 +98,11 @@ def window(start: dt.datetime, end: dt.datetime) -> str:
     return f"{when(start)}〜{tail}"
 
 
+def order_mark(n: int) -> str:
+    """「①」 for 1 … 「⑳」 for 20 (a round has at most 5 tasks), 「(21)」 beyond."""
+    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
+
+
 def clock(moment: dt.datetime) -> str:
     """「07:17」: a moment's hour and minute in Tokyo time."""
     return f"{local(moment):%H:%M}"

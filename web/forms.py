@@ -56,6 +56,10 @@ class SignInForm(Form):
     )
 
 
+#: 「1件まで」…「5件まで」: how many tasks a volunteer takes on one day (max_tasks_per_day)
+CAPACITY_CHOICES = [SelectChoice(str(n), f"{n}件まで") for n in range(1, MAX_TASKS_PER_DAY + 1)]
+
+
 class CapacityForm(Form):
     """How many tasks a volunteer takes on one day (max_tasks_per_day, 1 to MAX_TASKS_PER_DAY):
     the volunteer's own form on /me and the SC's on the volunteer's page. Anything else (0, 6,
@@ -63,12 +67,12 @@ class CapacityForm(Form):
 
     max_tasks_per_day = SelectField(
         "1日に引き受けられる数",
-        choices=[SelectChoice(str(n), f"{n}件まで") for n in range(1, MAX_TASKS_PER_DAY + 1)],
+        choices=CAPACITY_CHOICES,
         validate_choice=False,
     )
 
     def validate_max_tasks_per_day(self, field: SelectField) -> None:
-        if field.data not in {str(n) for n in range(1, MAX_TASKS_PER_DAY + 1)}:
+        if field.data not in {choice.value for choice in CAPACITY_CHOICES}:
             raise ValidationError(f"1〜{MAX_TASKS_PER_DAY}の中から選んでください。")
 
     @classmethod

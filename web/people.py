@@ -37,9 +37,10 @@ from points.rules import TOKYO
 from web import series_text
 from web.auth import current_staff, staff_required
 from web.database import get_session
-from web.forms import CapacityForm, Form, max_length, required
+from web.dispatch_text import order_mark
+from web.forms import CAPACITY_CHOICES, CapacityForm, Form, max_length, required
 from web.trial import CheckboxesField, Select, SlotForm
-from web.volunteer import capacity_message, clock, held_assignments, held_per_day, walk_mark
+from web.volunteer import capacity_message, clock
 from web.zonemap import point_picker
 
 blp = Blueprint("people", __name__)
@@ -73,7 +74,7 @@ def round_text(assignment: Assignment) -> str | None:
         return None
     said = f"予定 {clock(assignment.planned_start)}"
     if assignment.round_order is not None:
-        said += f"・まわる順 {walk_mark(assignment.round_order)}"
+        said += f"・まわる順 {order_mark(assignment.round_order)}"
     return said
 
 
@@ -250,7 +251,7 @@ class VolunteerForm(Form):
     )
     max_tasks_per_day = Select(
         "1日に引き受けられる数",
-        choices=[SelectChoice(str(n), f"{n}件まで") for n in range(1, MAX_TASKS_PER_DAY + 1)],
+        choices=CAPACITY_CHOICES,
         default="1",
     )
     skills = CheckboxesField("できること")
@@ -428,9 +429,8 @@ def volunteer_capacity(volunteer_id: int) -> Any:
     services.update_volunteer(
         session, volunteer_id=person.id, changes={"max_tasks_per_day": form.count()}
     )
-    held = held_per_day(held_assignments(person.id))
     today = dt.datetime.now(TOKYO).date()
-    flash(f"{person.name} さんの" + capacity_message(form.count(), held, today), "success")
+    flash(f"{person.name} さんの" + capacity_message(person.id, form.count(), today), "success")
     return redirect(
         url_for("web.people.volunteer", volunteer_id=person.id, _anchor="capacity"), code=303
     )

@@ -63,6 +63,7 @@ from points.rules import TOKYO
 from web import series_text, sessions
 from web.auth import current_staff, staff_required
 from web.database import get_session
+from web.dispatch_text import day_label, order_mark
 from web.errors import SIGN_IN_STOPPED, too_many_page
 from web.flags import ward_cutoff
 from web.forms import CapacityForm, Form, max_length, required
@@ -71,7 +72,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 blp = Blueprint("volunteer", __name__, url_prefix="/me")
 
-WEEKDAYS = "月火水木金土日"
 #: history rows per page
 HISTORY_PAGE_SIZE = 10
 #: the vouchers listed on the page (newest first)
@@ -320,21 +320,21 @@ def sign_out() -> Response:
 # --- the page: tasks, points, vouchers -----------------------------------------------------
 
 
+def clock(moment: dt.datetime) -> str:
+    """「7:59」 in Tokyo time."""
+    local = moment.astimezone(TOKYO)
+    return f"{local.hour}:{local:%M}"
+
+
 def day_and_time(moment: dt.datetime) -> str:
     """「12月1日（火）7:00」 in Tokyo time."""
-    local = moment.astimezone(TOKYO)
-    return f"{local.month}月{local.day}日（{WEEKDAYS[local.weekday()]}）{local.hour}:{local:%M}"
+    return day_label(moment.astimezone(TOKYO).date()) + clock(moment)
 
 
 def window_text(start: dt.datetime, end: dt.datetime) -> str:
     """「12月1日（火）7:00〜8:30」 (the end's day too when it is another day)."""
-    local_start, local_end = start.astimezone(TOKYO), end.astimezone(TOKYO)
-    until = (
-        f"{local_end.hour}:{local_end:%M}"
-        if local_end.date() == local_start.date()
-        else day_and_time(end)
-    )
-    return f"{day_and_time(start)}〜{until}"
+    same_day = end.astimezone(TOKYO).date() == start.astimezone(TOKYO).date()
+    return f"{day_and_time(start)}〜{clock(end) if same_day else day_and_time(end)}"
 
 
 def date_text(moment: dt.datetime) -> str:
@@ -411,26 +411,6 @@ def tasks_of(volunteer_id: int) -> list[Task]:
     return [_task(a, cutoff) for a in held_assignments(volunteer_id)]
 
 
-#: the walk order's marks; a longer round (several runs on one day) goes on with 「21.」
-CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-
-
-def walk_mark(place: int) -> str:
-    """「①」 for the first task of a round, 「②」 for the second…"""
-    return CIRCLED[place - 1] if 1 <= place <= len(CIRCLED) else f"{place}."
-
-
-def clock(moment: dt.datetime) -> str:
-    """「7:59」 in Tokyo time."""
-    local = moment.astimezone(TOKYO)
-    return f"{local.hour}:{local:%M}"
-
-
-def day_text(day: dt.date) -> str:
-    """「12月1日（火）」."""
-    return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
-
-
 @dataclass(frozen=True)
 class Round:
     """The tasks of one Tokyo day that match runs planned as a round, in the order to walk."""
@@ -476,23 +456,13 @@ def schedule_of(assignments: list[Assignment], cutoff: Cutoff | None) -> list[Ta
                 dataclasses.replace(
                     _task(a, cutoff),
                     planned=clock(a.planned_start),
-                    order=walk_mark(place),
+                    order=order_mark(place),
                     hours=f"{clock(start)}〜{clock(end)}" if same_day else None,
                 )
             )
-        items.append(((first.planned_start, first.id), Round(day_text(day), tuple(tasks))))
+        items.append(((first.planned_start, first.id), Round(day_label(day), tuple(tasks))))
     items.sort(key=lambda item: item[0])
     return [shown for _, shown in items]
-
-
-def held_per_day(assignments: list[Assignment]) -> dict[dt.date, int]:
-    """Tasks proposed or accepted per Tokyo day of their window's start (what the capacity
-    counts)."""
-    counts: dict[dt.date, int] = {}
-    for a in assignments:
-        day = a.help_request.window_start.astimezone(TOKYO).date()
-        counts[day] = counts.get(day, 0) + 1
-    return counts
 
 
 @dataclass(frozen=True)
@@ -618,13 +588,14 @@ def index() -> Response:
     return _render_home(_me(), None)
 
 
-def capacity_message(count: int, held: dict[dt.date, int], today: dt.date) -> str:
-    """What saving the number says: the new number, and the days that already hold more (their
-    tasks stay; no new one is proposed for them)."""
+def capacity_message(volunteer_id: int, count: int, today: dt.date) -> str:
+    """What saving the number says: the new number, and the days from today on that already
+    hold more (their tasks stay; no new one is proposed for them)."""
+    held = dispatch.held_per_day(get_session(), volunteer_id=volunteer_id, since=today)
     said = f"1日に引き受けられる数を「{count}件まで」にしました。"
-    over = sorted(day for day, n in held.items() if n > count and day >= today)
+    over = sorted(day for day, n in held.items() if n > count)
     if over:
-        days = "、".join(f"{day_text(day)}（{held[day]}件）" for day in over)
+        days = "、".join(f"{day_label(day)}（{held[day]}件）" for day in over)
         said += (
             f"{days}は、もう{count}件より多く届いています。"
             "届いているお願いと引き受けたお手伝いはそのままです。その日に新しいお願いは届きません。"
@@ -644,8 +615,7 @@ def capacity() -> Response:
         get_session(), volunteer_id=volunteer.id, changes={"max_tasks_per_day": form.count()}
     )
     today = _now().astimezone(TOKYO).date()
-    held = held_per_day(held_assignments(volunteer.id))
-    flash(capacity_message(form.count(), held, today), "info")
+    flash(capacity_message(volunteer.id, form.count(), today), "info")
     return redirect(url_for("web.volunteer.index", _anchor="me-capacity"), code=303)
 
 
@@ -847,10 +817,7 @@ def _render_blocks(volunteer: Volunteer, form: BlockForm, status: int = 200) -> 
 
 
 def _days_text(first: dt.date, last: dt.date) -> str:
-    def one(day: dt.date) -> str:
-        return f"{day.month}月{day.day}日（{WEEKDAYS[day.weekday()]}）"
-
-    return one(first) if first == last else f"{one(first)}〜{one(last)}"
+    return day_label(first) if first == last else f"{day_label(first)}〜{day_label(last)}"
 
 
 @blp.route("/blocks", methods=["GET", "POST"])

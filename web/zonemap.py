@@ -37,6 +37,7 @@ from matching.zone_data import zone_overview
 from points.rules import TOKYO
 from web.auth import current_staff, staff_required
 from web.database import get_session
+from web.dispatch_text import order_mark
 
 blp = Blueprint("zonemap", __name__, url_prefix="/map")
 
@@ -189,11 +190,6 @@ def _label(
         f'stroke="#ffffff" stroke-width="{_n(size / 5)}" paint-order="stroke" '
         f'stroke-linejoin="round">{escape(text)}</text>'
     )
-
-
-def order_mark(n: int) -> str:
-    """「①」 for 1 … 「⑳」 for 20 (a round has at most 5 tasks), 「(21)」 beyond."""
-    return chr(0x2460 + n - 1) if 1 <= n <= 20 else f"({n})"
 
 
 def _icon(shape: str, view: str = "-20 -20 40 40") -> str:

@@ -243,3 +243,33 @@ def test_one_a_day_means_a_morning_task_held_leaves_no_room_in_the_afternoon(
     assert run.assignments == []
     assert run.unmatched[0]["help_request_id"] == afternoon.id
     assert run.unmatched[0]["reason"] == "round_full"
+
+
+def test_held_per_day_counts_what_the_capacity_counts_by_tokyo_day(
+    session, make_volunteer, make_resident, make_help_request
+):
+    neighbour, _ = make_volunteer(
+        max_tasks_per_day=5,
+        availability=[{"weekday": d, "start_min": 0, "end_min": 24 * 60} for d in range(7)],
+        **north(-50),
+    )
+    windows = [
+        (local(2, 7), local(2, 8)),
+        (local(2, 14), local(2, 16)),
+        (local(3, 0, 30), local(3, 2)),
+    ]
+    for n, (start, end) in enumerate(windows):
+        make_help_request(
+            resident=make_resident(name=f"住民 {n}"),
+            category="shopping",
+            window_start=start,
+            window_end=end,
+        )
+    # one round a run: the day's two, then the next day's in a second run
+    proposals = dispatch.run_match(session).assignments + dispatch.run_match(session).assignments
+    first, second, third = sorted(proposals, key=lambda a: a.help_request.window_start)
+    dispatch.accept(session, assignment_id=first.id)
+    dispatch.decline(session, assignment_id=third.id)  # a decline holds nothing
+    day = local(2, 7).date()
+    assert dispatch.held_per_day(session, volunteer_id=neighbour.id, since=day) == {day: 2}
+    assert dispatch.held_per_day(session, volunteer_id=neighbour.id, since=local(3, 0).date()) == {}
