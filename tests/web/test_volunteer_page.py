@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from access.models import ApiToken, User, VolunteerSignInLink
 from access.sign_in_links import issue_link
 from matching import dispatch, services
-from matching.models import Assignment, Volunteer
+from matching.models import Assignment, HelpRequest, Volunteer
 from points import balances, codes, vouchers
 from points.models import Voucher
 from sasaeai_app import create_app
@@ -56,6 +56,40 @@ def make_helper(session: Session, **params: Any) -> tuple[Volunteer, str]:
     return services.create_volunteer(session, **params)
 
 
+def request_near(
+    session: Session,
+    volunteer: Volunteer,
+    *,
+    category: str,
+    window: tuple[dt.datetime, dt.datetime],
+    now: dt.datetime,
+    resident: dict[str, Any] | None = None,
+    notes: str | None = None,
+) -> HelpRequest:
+    """A resident about 110 m north of the volunteer asks for help in this window."""
+    person = services.create_resident(
+        session,
+        **{
+            "name": "山田 花子",
+            "address": "東京都北区王子本町1-2-3",
+            "phone": "03-3908-0000",
+            "lat": volunteer.lat + 0.001,
+            "lon": volunteer.lon,
+            "zone": volunteer.zone,
+            **(resident or {}),
+        },
+    )
+    return services.create_help_request(
+        session,
+        resident_id=person.id,
+        category=category,
+        window_start=window[0],
+        window_end=window[1],
+        notes=notes,
+        now=now,
+    )
+
+
 def propose_task(
     session: Session,
     *,
@@ -72,28 +106,16 @@ def propose_task(
     now = now or dt.datetime.now(dt.UTC)
     volunteer = session.get(Volunteer, volunteer_id)
     assert volunteer is not None
-    person = services.create_resident(
+    request = request_near(
         session,
-        **{
-            "name": "山田 花子",
-            "address": "東京都北区王子本町1-2-3",
-            "phone": "03-3908-0000",
-            "lat": volunteer.lat + 0.001,
-            "lon": volunteer.lon,
-            "zone": volunteer.zone,
-            **(resident or {}),
-        },
-    )
-    request = services.create_help_request(
-        session,
-        resident_id=person.id,
+        volunteer,
         category=category,
-        window_start=start,
-        window_end=start + dt.timedelta(hours=hours),
-        notes=notes,
+        window=(start, start + dt.timedelta(hours=hours)),
         now=now,
+        resident=resident,
+        notes=notes,
     )
-    dispatch.run_match(session, zone=person.zone, now=now)
+    dispatch.run_match(session, zone=request.resident.zone, now=now)
     assignment = session.scalar(
         select(Assignment).where(
             Assignment.help_request_id == request.id, Assignment.status == "proposed"

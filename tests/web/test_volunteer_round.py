@@ -13,10 +13,17 @@ import pytest
 from sqlalchemy.orm import Session
 
 from access.models import User
-from matching import dispatch, services
+from matching import dispatch
 from matching.models import Assignment, Volunteer
 from tests.web.conftest import Visitor
-from tests.web.test_volunteer_page import TOKYO, at, link_for, make_helper, open_link
+from tests.web.test_volunteer_page import (
+    TOKYO,
+    at,
+    link_for,
+    make_helper,
+    open_link,
+    request_near,
+)
 
 UTC = dt.UTC
 
@@ -38,25 +45,13 @@ def planned_task(
 ) -> Assignment:
     """A task proposed to the volunteer as a run planned it: a place in the round and a start
     (None for both: an SC's override, or an older row)."""
-    person = services.create_resident(
+    request = request_near(
         session,
-        **{
-            "name": "山田 花子",
-            "address": "東京都北区王子本町1-2-3",
-            "phone": "03-3908-0000",
-            "lat": volunteer.lat + 0.001,
-            "lon": volunteer.lon,
-            "zone": volunteer.zone,
-            **(resident or {}),
-        },
-    )
-    request = services.create_help_request(
-        session,
-        resident_id=person.id,
+        volunteer,
         category=category,
-        window_start=window[0],
-        window_end=window[1],
+        window=window,
         now=dt.datetime.now(UTC),
+        resident=resident,
     )
     request.status = "proposed"
     assignment = Assignment(
