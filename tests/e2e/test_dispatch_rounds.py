@@ -8,13 +8,13 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from matching import services
 from matching.models import Assignment, MatchRun
 from tests.conftest import ALL_WEEK, TOKYO
 from tests.e2e.conftest import PASSWORD, LiveServer, assert_accessible, screenshot
+from tests.e2e.test_sc_dispatch import signed_in_phone  # noqa: F401 - the fixture
 from tests.e2e.test_staff_sign_in import assert_fits, sign_in
 
 HOME = (35.6432, 139.6710)  # 太子堂4丁目
@@ -186,16 +186,7 @@ def test_a_round_on_the_run_page_its_map_and_the_sheet(page: Page, live: LiveSer
     check(page, "dispatch-run-sheet-rounds")
 
 
-@pytest.fixture
-def signed_in_phone(phone: Page, live: LiveServer) -> Page:
-    sc = live.make_staff()
-    phone.goto(live.url + "/login")
-    sign_in(phone, sc.name, PASSWORD)
-    expect(phone.get_by_role("heading", level=1)).to_have_text(f"{sc.name} さん")
-    return phone
-
-
-def test_a_round_reads_at_360_px(signed_in_phone: Page, live: LiveServer):
+def test_a_round_reads_at_360_px(signed_in_phone: Page, live: LiveServer):  # noqa: F811
     page = signed_in_phone
     seeded = seed_round(live)
     page.goto(f"{live.url}/dispatch/runs/{seeded['run']}")
